@@ -1,0 +1,122 @@
+//! `orgusers`: a local, persistent implementation of the OpenAI Admin API organization users
+//! resource, and the commands that administer its store.
+
+mod keys;
+mod seed;
+mod serve;
+mod transfer;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use orgusers_store::{DatabaseUrl, OrgId, Store};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "orgusers", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API over HTTP.
+    Serve(serve::ServeArgs),
+    /// Import users from JSON Lines (one user object per line), in one transaction.
+    Import(transfer::ImportArgs),
+    /// Export users as JSON Lines.
+    Export(transfer::ExportArgs),
+    /// Add realistic, deterministic users.
+    Seed(seed::SeedArgs),
+    /// Manage admin API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+/// Where the data lives; shared by every store command.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// sqlite://PATH, sqlite:///abs/path, a bare file path, or postgres://…
+    #[arg(
+        long,
+        env = "ORGUSERS_DATABASE_URL",
+        default_value = "sqlite://orgusers.db"
+    )]
+    pub database: String,
+}
+
+impl StoreArgs {
+    /// Opens the store, applying migrations.
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let url = DatabaseUrl::parse(&self.database)?;
+        orgusers_store::open(&url)
+            .await
+            .with_context(|| format!("cannot open the store at {}", url.redacted()))
+    }
+}
+
+/// `--org ORG`: an organization by id; the default one when absent.
+#[derive(Args, Clone, Debug)]
+pub struct OrgArgs {
+    /// Organization id (created if it does not exist); default: the first organization created.
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+impl OrgArgs {
+    /// The parsed `--org`, if given.
+    pub fn parsed(&self) -> anyhow::Result<Option<OrgId>> {
+        Ok(self.org.as_deref().map(OrgId::parse).transpose()?)
+    }
+}
+
+fn init_logging() {
+    use std::io::IsTerminal as _;
+    use tracing_subscriber::EnvFilter;
+    // Migration chatter is noise on every command; problems still show as warnings.
+    let filter = EnvFilter::try_from_env("ORGUSERS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    if std::env::var("ORGUSERS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Import(args) => transfer::import(args).await,
+            Command::Export(args) => transfer::export(args).await,
+            Command::Seed(args) => seed::run(args).await,
+            Command::Keys(command) => keys::run(command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! `orgusers import` and `orgusers export`: JSON Lines in the API's own user shape.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use orgusers_store::{ImportError, ImportSource, ImportedUser, OrgId, UserQuery};
+
+use crate::{OrgArgs, StoreArgs};
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The JSON Lines file, or - for standard input.
+    file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    org: OrgArgs,
+    /// Where to write; standard output when absent or -.
+    file: Option<PathBuf>,
+}
+
+fn is_stdio(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Parses the lines of `reader` lazily, numbering them from 1 and skipping blank ones.
+fn records(reader: impl BufRead + Send + 'static, progress: ProgressBar) -> ImportSource {
+    let parsed = reader.lines().enumerate().filter_map(move |(index, line)| {
+        let number = index + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                return Some(Err(ImportError {
+                    line: number,
+                    field: None,
+                    message: format!("cannot read the line: {e}"),
+                }));
+            }
+        };
+        progress.inc(line.len() as u64 + 1);
+        if line.trim().is_empty() {
+            return None;
+        }
+        Some(ImportedUser::from_json_line(number, &line))
+    });
+    Box::new(parsed)
+}
+
+fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    match total_bytes {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {bytes} read, {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    }
+}
+
+pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let (reader, total): (Box<dyn Read + Send>, Option<u64>) = if is_stdio(&args.file) {
+        (Box::new(io::stdin()), None)
+    } else {
+        let file = File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file.display()))?;
+        let total = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), total)
+    };
+    let store = args.store.open().await?;
+    let org = match args.org.parsed()? {
+        Some(org) => org,
+        // The default organization, or the one this import creates on an empty store.
+        None => store
+            .default_organization()
+            .await?
+            .unwrap_or_else(OrgId::generate),
+    };
+    let progress = progress_bar(total);
+    let started = Instant::now();
+    let source = records(BufReader::with_capacity(1 << 16, reader), progress.clone());
+    let result = store.import_users(&org, source).await;
+    progress.finish_and_clear();
+    let summary = result.context("import aborted, nothing was written")?;
+    if summary.projects_ignored > 0 {
+        eprintln!(
+            "warning: 'projects' ignored on {} lines: this store has no projects yet",
+            summary.projects_ignored
+        );
+    }
+    eprintln!(
+        "imported {} users into {org} ({} created, {} replaced) in {:.2?}",
+        summary.created + summary.replaced,
+        summary.created,
+        summary.replaced,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// Users fetched per store call while exporting.
+const EXPORT_BATCH: usize = 1000;
+
+pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    let org = store
+        .ensure_organization(args.org.parsed()?.as_ref())
+        .await?;
+    let sink: Box<dyn Write> = match &args.file {
+        Some(path) if !is_stdio(path) => Box::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ),
+        _ => Box::new(io::stdout().lock()),
+    };
+    let mut out = BufWriter::new(sink);
+    let mut query = UserQuery {
+        limit: EXPORT_BATCH,
+        ..UserQuery::default()
+    };
+    let mut count = 0usize;
+    loop {
+        let page = store.list_users(&org, &query).await?;
+        for user in &page.users {
+            serde_json::to_writer(&mut out, user)?;
+            out.write_all(b"\n")?;
+        }
+        count += page.users.len();
+        match (page.has_more, page.users.last()) {
+            (true, Some(last)) => query.after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    out.flush().context("cannot write the export")?;
+    eprintln!("exported {count} users of {org}");
+    Ok(())
+}

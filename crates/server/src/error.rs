@@ -1,0 +1,480 @@
+//! The one error type of the HTTP boundary and its one mapping to the OpenAI error envelope.
+
+use axum::Json;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use orgusers_api::{ErrorBody, ErrorResponse};
+use orgusers_store::StoreError;
+
+/// Every way a request can fail, as the client is told.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No `Authorization: Bearer` with a token.
+    MissingKey,
+    /// A key that is unknown or revoked, as shown masked.
+    InvalidKey { masked: String },
+    /// `limit` below 1; carries the value as sent.
+    LimitBelowMin(String),
+    /// `limit` above 100; carries the value as sent.
+    LimitAboveMax(String),
+    /// `limit` not an integer; carries the value as sent.
+    LimitNotInteger(String),
+    /// `after` names no user the organization ever had.
+    UnknownCursor(String),
+    /// More distinct `emails` than allowed; carries the count.
+    TooManyEmails(usize),
+    /// The user does not exist in the caller's organization.
+    UserNotFound(String),
+    /// The body is not a JSON object.
+    InvalidJson,
+    /// A body field that the endpoint does not take.
+    UnrecognizedArgument(String),
+    /// `role` is not `owner` or `reader`; carries the value as the message shows it.
+    InvalidRole(String),
+    /// `role_id` names no role of the organization.
+    UnknownRoleId(String),
+    /// `role` and `role_id` name different roles.
+    RoleMismatch { role: String, role_id_role: String },
+    /// A field of the wrong JSON type.
+    InvalidType {
+        param: &'static str,
+        expected: &'static str,
+        got: &'static str,
+    },
+    /// The change would leave the organization without an owner; `param` is `role` on modify.
+    LastOwner { param: Option<&'static str> },
+    /// The body is over the limit.
+    BodyTooLarge,
+    /// No route for this method and path.
+    InvalidUrl { method: Method, path: String },
+    /// Anything unexpected. The detail is logged with the request id, never sent.
+    Internal(anyhow::Error),
+}
+
+/// The detail of an internal error, handed to the request middleware to log with the request id.
+#[derive(Debug, Clone)]
+pub struct InternalErrorDetail(pub String);
+
+const INVALID_REQUEST: &str = "invalid_request_error";
+
+impl ApiError {
+    /// The status, type, param, code and message this error is answered with.
+    fn parts(
+        &self,
+    ) -> (
+        StatusCode,
+        &'static str,
+        Option<String>,
+        Option<&'static str>,
+        String,
+    ) {
+        use ApiError as E;
+        let bad = StatusCode::BAD_REQUEST;
+        let param = |p: &str| Some(p.to_owned());
+        match self {
+            E::MissingKey => (
+                StatusCode::UNAUTHORIZED,
+                INVALID_REQUEST,
+                None,
+                None,
+                "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).".into(),
+            ),
+            E::InvalidKey { masked } => (
+                StatusCode::UNAUTHORIZED,
+                INVALID_REQUEST,
+                None,
+                Some("invalid_api_key"),
+                format!("Incorrect API key provided: {masked}."),
+            ),
+            E::LimitBelowMin(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("limit"),
+                Some("integer_below_min_value"),
+                format!("Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {got} instead."),
+            ),
+            E::LimitAboveMax(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("limit"),
+                Some("integer_above_max_value"),
+                format!("Invalid 'limit': integer above maximum value. Expected a value <= 100, but got {got} instead."),
+            ),
+            E::LimitNotInteger(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("limit"),
+                Some("invalid_type"),
+                format!("Invalid 'limit': expected an integer, but got '{got}' instead."),
+            ),
+            E::UnknownCursor(id) => (
+                bad,
+                INVALID_REQUEST,
+                param("after"),
+                Some("invalid_value"),
+                format!("Invalid 'after': no user with id '{id}'."),
+            ),
+            E::TooManyEmails(count) => (
+                bad,
+                INVALID_REQUEST,
+                param("emails"),
+                Some("array_above_max_length"),
+                format!("Invalid 'emails': array too long. Expected an array with maximum length 1000, but got {count} instead."),
+            ),
+            E::UserNotFound(id) => (
+                StatusCode::NOT_FOUND,
+                INVALID_REQUEST,
+                param("user_id"),
+                None,
+                format!("No such user: {id}"),
+            ),
+            E::InvalidJson => (
+                bad,
+                INVALID_REQUEST,
+                None,
+                None,
+                "We could not parse the JSON body of your request. The API expects a JSON payload.".into(),
+            ),
+            E::UnrecognizedArgument(name) => (
+                bad,
+                INVALID_REQUEST,
+                Some(name.clone()),
+                None,
+                format!("Unrecognized request argument supplied: {name}"),
+            ),
+            E::InvalidRole(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("role"),
+                Some("invalid_value"),
+                format!("Invalid 'role': expected one of 'owner' or 'reader', but got {got} instead."),
+            ),
+            E::UnknownRoleId(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("role_id"),
+                Some("invalid_value"),
+                format!("Invalid 'role_id': no role with id {got} in this organization."),
+            ),
+            E::RoleMismatch { role, role_id_role } => (
+                bad,
+                INVALID_REQUEST,
+                param("role_id"),
+                Some("invalid_value"),
+                format!("Invalid 'role_id': it names the '{role_id_role}' role, but 'role' is '{role}'."),
+            ),
+            E::InvalidType { param: p, expected, got } => (
+                bad,
+                INVALID_REQUEST,
+                param(p),
+                Some("invalid_type"),
+                format!("Invalid type for '{p}': expected {expected}, but got {got} instead."),
+            ),
+            E::LastOwner { param: p } => (
+                bad,
+                INVALID_REQUEST,
+                p.map(str::to_owned),
+                None,
+                "An organization must keep at least one owner.".into(),
+            ),
+            E::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                INVALID_REQUEST,
+                None,
+                None,
+                "Request body too large.".into(),
+            ),
+            E::InvalidUrl { method, path } => (
+                StatusCode::NOT_FOUND,
+                INVALID_REQUEST,
+                None,
+                None,
+                format!("Invalid URL ({method} {path})"),
+            ),
+            E::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                None,
+                None,
+                "The server had an error while processing your request.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind, param, code, message) = self.parts();
+        let body = ErrorResponse {
+            error: ErrorBody {
+                message,
+                kind: kind.to_owned(),
+                param,
+                code: code.map(str::to_owned),
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Self::Internal(detail) = self {
+            response
+                .extensions_mut()
+                .insert(InternalErrorDetail(format!("{detail:#}")));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UserNotFound(id) => Self::UserNotFound(id),
+            StoreError::UnknownCursor(id) => Self::UnknownCursor(id),
+            // Handlers that can meet it map it with the right param; reaching here is a bug.
+            StoreError::LastOwner => Self::LastOwner { param: None },
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+    use serde_json::{Value, json};
+
+    async fn render(e: ApiError) -> (StatusCode, Value) {
+        let response = e.into_response();
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    fn envelope(message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Value {
+        json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
+    }
+
+    /// Every row of the contract's error table, pinned.
+    #[tokio::test]
+    async fn every_mapping_matches_the_contract() {
+        let ir = INVALID_REQUEST;
+        let cases: Vec<(ApiError, u16, Value)> = vec![
+            (
+                ApiError::MissingKey,
+                401,
+                envelope(
+                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                    ir,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                ApiError::InvalidKey {
+                    masked: "sk-adm***WXYZ".into(),
+                },
+                401,
+                envelope(
+                    "Incorrect API key provided: sk-adm***WXYZ.",
+                    ir,
+                    None,
+                    Some("invalid_api_key"),
+                ),
+            ),
+            (
+                ApiError::LimitBelowMin("0".into()),
+                400,
+                envelope(
+                    "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+                    ir,
+                    Some("limit"),
+                    Some("integer_below_min_value"),
+                ),
+            ),
+            (
+                ApiError::LimitAboveMax("101".into()),
+                400,
+                envelope(
+                    "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 101 instead.",
+                    ir,
+                    Some("limit"),
+                    Some("integer_above_max_value"),
+                ),
+            ),
+            (
+                ApiError::LimitNotInteger("abc".into()),
+                400,
+                envelope(
+                    "Invalid 'limit': expected an integer, but got 'abc' instead.",
+                    ir,
+                    Some("limit"),
+                    Some("invalid_type"),
+                ),
+            ),
+            (
+                ApiError::UnknownCursor("user-x".into()),
+                400,
+                envelope(
+                    "Invalid 'after': no user with id 'user-x'.",
+                    ir,
+                    Some("after"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::TooManyEmails(1001),
+                400,
+                envelope(
+                    "Invalid 'emails': array too long. Expected an array with maximum length 1000, but got 1001 instead.",
+                    ir,
+                    Some("emails"),
+                    Some("array_above_max_length"),
+                ),
+            ),
+            (
+                ApiError::UserNotFound("user-x".into()),
+                404,
+                envelope("No such user: user-x", ir, Some("user_id"), None),
+            ),
+            (
+                ApiError::InvalidJson,
+                400,
+                envelope(
+                    "We could not parse the JSON body of your request. The API expects a JSON payload.",
+                    ir,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                ApiError::UnrecognizedArgument("name".into()),
+                400,
+                envelope(
+                    "Unrecognized request argument supplied: name",
+                    ir,
+                    Some("name"),
+                    None,
+                ),
+            ),
+            (
+                ApiError::InvalidRole("'admin'".into()),
+                400,
+                envelope(
+                    "Invalid 'role': expected one of 'owner' or 'reader', but got 'admin' instead.",
+                    ir,
+                    Some("role"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::UnknownRoleId("'r'".into()),
+                400,
+                envelope(
+                    "Invalid 'role_id': no role with id 'r' in this organization.",
+                    ir,
+                    Some("role_id"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::RoleMismatch {
+                    role: "reader".into(),
+                    role_id_role: "owner".into(),
+                },
+                400,
+                envelope(
+                    "Invalid 'role_id': it names the 'owner' role, but 'role' is 'reader'.",
+                    ir,
+                    Some("role_id"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::InvalidType {
+                    param: "technical_level",
+                    expected: "a string or null",
+                    got: "an integer",
+                },
+                400,
+                envelope(
+                    "Invalid type for 'technical_level': expected a string or null, but got an integer instead.",
+                    ir,
+                    Some("technical_level"),
+                    Some("invalid_type"),
+                ),
+            ),
+            (
+                ApiError::LastOwner {
+                    param: Some("role"),
+                },
+                400,
+                envelope(
+                    "An organization must keep at least one owner.",
+                    ir,
+                    Some("role"),
+                    None,
+                ),
+            ),
+            (
+                ApiError::LastOwner { param: None },
+                400,
+                envelope(
+                    "An organization must keep at least one owner.",
+                    ir,
+                    None,
+                    None,
+                ),
+            ),
+            (
+                ApiError::BodyTooLarge,
+                413,
+                envelope("Request body too large.", ir, None, None),
+            ),
+            (
+                ApiError::InvalidUrl {
+                    method: Method::PUT,
+                    path: "/v1/x".into(),
+                },
+                404,
+                envelope("Invalid URL (PUT /v1/x)", ir, None, None),
+            ),
+            (
+                ApiError::Internal(anyhow::anyhow!("secret detail")),
+                500,
+                envelope(
+                    "The server had an error while processing your request.",
+                    "server_error",
+                    None,
+                    None,
+                ),
+            ),
+        ];
+        for (error, status, body) in cases {
+            let label = format!("{error:?}");
+            let (got_status, got_body) = render(error).await;
+            assert_eq!(got_status.as_u16(), status, "{label}");
+            assert_eq!(got_body, body, "{label}");
+        }
+    }
+
+    #[test]
+    fn internal_detail_stays_out_of_the_body_but_reaches_the_log() {
+        let response = ApiError::Internal(anyhow::anyhow!("disk on fire")).into_response();
+        let detail = response.extensions().get::<InternalErrorDetail>().cloned();
+        assert_eq!(detail.map(|d| d.0), Some("disk on fire".to_owned()));
+    }
+
+    #[test]
+    fn store_errors_map_to_api_errors() {
+        assert!(matches!(
+            ApiError::from(StoreError::UserNotFound("u".into())),
+            ApiError::UserNotFound(id) if id == "u"
+        ));
+        assert!(matches!(
+            ApiError::from(StoreError::UnknownCursor("u".into())),
+            ApiError::UnknownCursor(_)
+        ));
+        assert!(matches!(
+            ApiError::from(StoreError::Backend(anyhow::anyhow!("x"))),
+            ApiError::Internal(_)
+        ));
+    }
+}

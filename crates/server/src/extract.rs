@@ -1,0 +1,101 @@
+//! Extractors that turn request parts into validated inputs, failing with [`ApiError`]s.
+//!
+//! Handlers list them in the contract's order of checks: authentication, then the path, then the
+//! body (size, then parsing).
+
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use axum::http::request::Parts;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use orgusers_store::{AdminKey, OrgId};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Where the authenticated organization is left for the response middleware, which sets
+/// `openai-organization` from it.
+#[derive(Clone, Default)]
+pub struct OrganizationSlot(pub Arc<OnceLock<OrgId>>);
+
+/// The organization whose admin key authenticated the request.
+pub struct Authenticated(pub OrgId);
+
+/// The bearer token of an `Authorization` header; the scheme is case-insensitive and an empty
+/// token counts as none.
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let header = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = header.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = AdminKey::presented(bearer_token(parts).ok_or(ApiError::MissingKey)?);
+        let org = state
+            .keys
+            .authenticate(state.store.as_ref(), &key.hash())
+            .await?
+            .ok_or_else(|| ApiError::InvalidKey {
+                masked: key.masked(),
+            })?;
+        if let Some(slot) = parts.extensions.get::<OrganizationSlot>() {
+            // Set once per request; a second extraction would carry the same organization.
+            let _ = slot.0.set(org.clone());
+        }
+        Ok(Self(org))
+    }
+}
+
+/// The `{user_id}` path segment, percent-decoded.
+pub struct UserIdParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserIdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Self(id)),
+            // Not valid UTF-8 once decoded: no user can have such an id.
+            Err(_) => {
+                let raw = parts.uri.path().rsplit('/').next().unwrap_or_default();
+                Err(ApiError::UserNotFound(raw.to_owned()))
+            }
+        }
+    }
+}
+
+/// A request body of at most [`MAX_BODY_BYTES`], read within the request deadline.
+pub struct LimitedBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for LimitedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::BodyTooLarge);
+        }
+        match Limited::new(req.into_body(), MAX_BODY_BYTES)
+            .collect()
+            .await
+        {
+            Ok(collected) => Ok(Self(collected.to_bytes())),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::BodyTooLarge),
+            // The client went away or sent a broken body: there is no JSON to parse.
+            Err(_) => Err(ApiError::InvalidJson),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The HTTP layer of orgusers. It translates OpenAI admin API requests into [`Store`] calls and
+//! their results into the API's wire format; it decides nothing itself.
+//!
+//! [`router`] builds the axum application; [`serve`] runs it on a listener with the timeouts a
+//! public server needs.
+
+mod error;
+mod extract;
+mod keys;
+mod params;
+mod stamp;
+mod users;
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use orgusers_store::Store;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+pub use keys::KEY_CACHE_TTL;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<dyn Store>,
+    keys: Arc<keys::KeyCache>,
+}
+
+impl AppState {
+    /// State around a store.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            keys: Arc::default(),
+        }
+    }
+}
+
+/// Limits that protect the server from slow or stuck clients and requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time allowed for a client to send the request head.
+    pub header_read: Duration,
+    /// Time allowed for reading the body and handling one request.
+    pub request: Duration,
+    /// Time allowed for open requests to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            request: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The application: every route of the API, the catch-all for unknown paths and methods, and
+/// the middleware that stamps headers, logs and bounds each request.
+pub fn router(state: AppState, limits: Limits) -> Router {
+    Router::new()
+        .route("/health", get(users::health))
+        .route("/v1/organization/users", get(users::list))
+        .route(
+            "/v1/organization/users/{user_id}",
+            get(users::retrieve)
+                .post(users::modify)
+                .delete(users::delete),
+        )
+        .fallback(invalid_url)
+        .method_not_allowed_fallback(invalid_url)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            stamp::panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(limits, stamp::stamp))
+        .with_state(state)
+}
+
+async fn invalid_url(method: Method, uri: Uri) -> ApiError {
+    ApiError::InvalidUrl {
+        method,
+        path: uri.path().to_owned(),
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish for at
+/// most [`Limits::shutdown_grace`].
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open at the end of the shutdown grace time");
+    }
+    Ok(())
+}

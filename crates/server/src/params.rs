@@ -1,0 +1,237 @@
+//! Parsing of request inputs into validated values: the list query and the modify body.
+
+use orgusers_store::{EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Parses the query string of `GET /organization/users`.
+///
+/// `emails[]=`, `emails%5B%5D=` and repeated `emails=` all add to the filter; for other
+/// parameters the last value counts; unknown parameters are ignored.
+pub fn list_query(raw: Option<&str>) -> Result<UserQuery, ApiError> {
+    let mut limit: Option<String> = None;
+    let mut after: Option<String> = None;
+    let mut emails: Option<Vec<String>> = None;
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "limit" => limit = Some(value.into_owned()),
+            "after" => after = Some(value.into_owned()),
+            "emails" | "emails[]" => emails.get_or_insert_with(Vec::new).push(value.into_owned()),
+            _ => {}
+        }
+    }
+    let limit = match limit {
+        None => PageLimit::DEFAULT,
+        Some(text) => PageLimit::parse(&text).map_err(|e| match e {
+            LimitError::NotAnInteger => ApiError::LimitNotInteger(text),
+            LimitError::BelowMin => ApiError::LimitBelowMin(text),
+            LimitError::AboveMax => ApiError::LimitAboveMax(text),
+        })?,
+    };
+    let emails = emails
+        .map(|values| EmailFilter::new(values.iter().map(String::as_str)))
+        .transpose()
+        .map_err(ApiError::TooManyEmails)?;
+    Ok(UserQuery {
+        limit: limit.get(),
+        after: after.filter(|a| !a.is_empty()),
+        emails,
+    })
+}
+
+/// The JSON type of a value, as error messages name it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value as an error message quotes it: strings in single quotes, anything else as JSON.
+fn quoted(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    }
+}
+
+fn metadata(field: &'static str, v: &Value) -> Result<Option<String>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        other => Err(ApiError::InvalidType {
+            param: field,
+            expected: "a string or null",
+            got: json_type(other),
+        }),
+    }
+}
+
+/// Parses the body of `POST /organization/users/{id}` into a change for `org`'s user.
+pub fn user_change(body: &[u8], org: &OrgId) -> Result<UserChange, ApiError> {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return Err(ApiError::InvalidJson);
+    };
+    const KNOWN: [&str; 4] = ["role", "role_id", "technical_level", "developer_persona"];
+    if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::UnrecognizedArgument(unknown.clone()));
+    }
+    let mut change = UserChange::default();
+    let mut role_from_id = None;
+    for (key, value) in &fields {
+        match key.as_str() {
+            "role" => {
+                let role = value.as_str().and_then(Role::parse);
+                change.role = Some(role.ok_or_else(|| ApiError::InvalidRole(quoted(value)))?);
+            }
+            // `role_id: null` asks for nothing.
+            "role_id" if value.is_null() => {}
+            "role_id" => {
+                let role = value.as_str().and_then(|id| Role::from_role_id(id, org));
+                role_from_id = Some(role.ok_or_else(|| ApiError::UnknownRoleId(quoted(value)))?);
+            }
+            "technical_level" => change.technical_level = Some(metadata("technical_level", value)?),
+            "developer_persona" => {
+                change.developer_persona = Some(metadata("developer_persona", value)?);
+            }
+            _ => {}
+        }
+    }
+    match (change.role, role_from_id) {
+        (Some(role), Some(named)) if role != named => {
+            return Err(ApiError::RoleMismatch {
+                role: role.as_str().to_owned(),
+                role_id_role: named.as_str().to_owned(),
+            });
+        }
+        (None, Some(named)) => change.role = Some(named),
+        _ => {}
+    }
+    Ok(change)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> OrgId {
+        OrgId::parse("org-test").unwrap()
+    }
+
+    #[test]
+    fn emails_in_every_encoding() {
+        for raw in [
+            "emails[]=a@x.io&emails[]=B@x.io",
+            "emails%5B%5D=a%40x.io&emails%5B%5D=b%40x.io",
+            "emails=a@x.io&emails=b@x.io",
+            "emails=a@x.io&emails[]=b@x.io&emails=A@X.IO",
+        ] {
+            let q = list_query(Some(raw)).unwrap();
+            assert_eq!(q.emails.unwrap().addresses(), ["a@x.io", "b@x.io"], "{raw}");
+        }
+        let plus = list_query(Some("emails[]=a%2Bb@x.io")).unwrap();
+        assert_eq!(plus.emails.unwrap().addresses(), ["a+b@x.io"]);
+        let space = list_query(Some("emails[]=a+b@x.io")).unwrap();
+        assert_eq!(space.emails.unwrap().addresses(), ["a b@x.io"]);
+        let empty = list_query(Some("emails=")).unwrap();
+        assert_eq!(empty.emails.map(|e| e.addresses().len()), Some(0));
+        assert!(list_query(None).unwrap().emails.is_none());
+    }
+
+    #[test]
+    fn limit_and_after_rules() {
+        let q = list_query(Some("limit=5&limit=7&after=&unknown=1")).unwrap();
+        assert_eq!(q.limit, 7);
+        assert_eq!(q.after, None);
+        assert_eq!(list_query(None).unwrap().limit, 20);
+        assert!(
+            matches!(list_query(Some("limit=")), Err(ApiError::LimitNotInteger(s)) if s.is_empty())
+        );
+        assert!(
+            matches!(list_query(Some("limit=%2B5")), Err(ApiError::LimitNotInteger(s)) if s == "+5")
+        );
+        assert!(matches!(
+            list_query(Some("limit=0")),
+            Err(ApiError::LimitBelowMin(_))
+        ));
+        assert!(matches!(
+            list_query(Some("limit=101")),
+            Err(ApiError::LimitAboveMax(_))
+        ));
+        let many: String = (0..1001).map(|i| format!("emails[]=u{i}@x.io&")).collect();
+        assert!(matches!(
+            list_query(Some(&many)),
+            Err(ApiError::TooManyEmails(1001))
+        ));
+    }
+
+    #[test]
+    fn change_bodies() {
+        let c = user_change(br#"{"role":"owner","technical_level":null}"#, &org()).unwrap();
+        assert_eq!(c.role, Some(Role::Owner));
+        assert_eq!(c.technical_level, Some(None));
+        assert_eq!(c.developer_persona, None);
+        assert_eq!(user_change(b"{}", &org()).unwrap(), UserChange::default());
+        let by_id = format!(r#"{{"role_id":"{}"}}"#, Role::Reader.role_id(&org()));
+        assert_eq!(
+            user_change(by_id.as_bytes(), &org()).unwrap().role,
+            Some(Role::Reader)
+        );
+    }
+
+    #[test]
+    fn bad_bodies() {
+        let o = org();
+        assert!(matches!(user_change(b"", &o), Err(ApiError::InvalidJson)));
+        assert!(matches!(
+            user_change(b"[1]", &o),
+            Err(ApiError::InvalidJson)
+        ));
+        assert!(matches!(
+            user_change(b"\"x\"", &o),
+            Err(ApiError::InvalidJson)
+        ));
+        assert!(matches!(
+            user_change(br#"{"zeta":1,"alpha":2,"role":"owner"}"#, &o),
+            Err(ApiError::UnrecognizedArgument(f)) if f == "zeta"
+        ));
+        assert!(matches!(
+            user_change(br#"{"role":null}"#, &o),
+            Err(ApiError::InvalidRole(got)) if got == "null"
+        ));
+        assert!(matches!(
+            user_change(br#"{"role":"admin"}"#, &o),
+            Err(ApiError::InvalidRole(got)) if got == "'admin'"
+        ));
+        assert!(matches!(
+            user_change(br#"{"role_id":"role-nope"}"#, &o),
+            Err(ApiError::UnknownRoleId(_))
+        ));
+        let other_org = Role::Owner.role_id(&OrgId::parse("org-other").unwrap());
+        assert!(matches!(
+            user_change(format!(r#"{{"role_id":"{other_org}"}}"#).as_bytes(), &o),
+            Err(ApiError::UnknownRoleId(_))
+        ));
+        let mismatch = format!(
+            r#"{{"role":"reader","role_id":"{}"}}"#,
+            Role::Owner.role_id(&o)
+        );
+        assert!(matches!(
+            user_change(mismatch.as_bytes(), &o),
+            Err(ApiError::RoleMismatch { .. })
+        ));
+        assert!(matches!(
+            user_change(br#"{"developer_persona":5}"#, &o),
+            Err(ApiError::InvalidType {
+                param: "developer_persona",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,61 @@
+//! Handlers of `/v1/organization/users`: extract, call the store once, answer.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use orgusers_api::{Health, User, UserDeleted, UserList};
+use orgusers_store::StoreError;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Authenticated, LimitedBody, UserIdParam};
+use crate::params;
+
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+    }))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(org): Authenticated,
+    RawQuery(query): RawQuery,
+) -> Result<Json<UserList>, ApiError> {
+    let query = params::list_query(query.as_deref())?;
+    let page = state.store.list_users(&org, &query).await?;
+    Ok(Json(UserList::new(page.users, page.has_more)))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Authenticated(org): Authenticated,
+    UserIdParam(id): UserIdParam,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(state.store.get_user(&org, &id).await?))
+}
+
+pub async fn modify(
+    State(state): State<AppState>,
+    Authenticated(org): Authenticated,
+    UserIdParam(id): UserIdParam,
+    LimitedBody(body): LimitedBody,
+) -> Result<Json<User>, ApiError> {
+    let change = params::user_change(&body, &org)?;
+    match state.store.update_user(&org, &id, &change).await {
+        Ok(user) => Ok(Json(user)),
+        Err(StoreError::LastOwner) => Err(ApiError::LastOwner {
+            param: Some("role"),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Authenticated(org): Authenticated,
+    UserIdParam(id): UserIdParam,
+) -> Result<Json<UserDeleted>, ApiError> {
+    state.store.delete_user(&org, &id).await?;
+    Ok(Json(UserDeleted::new(id)))
+}

@@ -1,0 +1,268 @@
+//! The storage of orgusers: domain types, the [`Store`] trait that the HTTP layer and the command
+//! line talk to, and its implementations (SQLite, PostgreSQL), chosen at run time from a
+//! [`DatabaseUrl`].
+
+pub mod domain;
+mod import;
+mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use orgusers_api::User;
+
+pub use domain::{
+    AdminKey, EmailAddress, EmailFilter, InvalidValue, KeyHash, LimitError, OrgId, PageLimit, Role,
+    UserId,
+};
+pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser};
+pub use sqlite::SqliteStore;
+
+/// Everything that can go wrong in a store call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The user does not exist in the organization (or was deleted).
+    #[error("no such user: {0}")]
+    UserNotFound(String),
+    /// A list cursor names no user the organization ever had.
+    #[error("no user with id '{0}'")]
+    UnknownCursor(String),
+    /// The change would leave the organization without an owner.
+    #[error("an organization must keep at least one owner")]
+    LastOwner,
+    /// An admin key given by the operator already belongs to another organization.
+    #[error("that admin key belongs to organization {0}")]
+    KeyOfAnotherOrganization(OrgId),
+    /// An import record was refused; nothing was written.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The backend failed: I/O, a lost connection, a broken invariant.
+    #[error(transparent)]
+    Backend(#[from] anyhow::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Backend(e.into())
+    }
+}
+
+/// What one list request asks for, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Page size; the store fetches one more to tell whether another page follows.
+    pub limit: usize,
+    /// The id of the user the page starts after.
+    pub after: Option<String>,
+    /// Only users whose folded email is one of these.
+    pub emails: Option<EmailFilter>,
+}
+
+/// One page of users, in list order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPage {
+    /// The users.
+    pub users: Vec<User>,
+    /// Whether another page follows.
+    pub has_more: bool,
+}
+
+/// A change to a user; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserChange {
+    /// The new role.
+    pub role: Option<Role>,
+    /// New technical level metadata.
+    pub technical_level: Option<Option<String>>,
+    /// New developer persona metadata.
+    pub developer_persona: Option<Option<String>>,
+}
+
+/// An admin key as listings show it: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// `key_…`.
+    pub id: String,
+    /// A name given at creation.
+    pub name: String,
+    /// The organization it opens.
+    pub org: OrgId,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The last four characters of the key.
+    pub last4: String,
+    /// Unix seconds of revocation, if revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// The storage of orgusers. Every call is scoped to one organization where data is concerned.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Succeeds when the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The default organization (the first one created), if any exists.
+    async fn default_organization(&self) -> Result<Option<OrgId>, StoreError>;
+
+    /// Makes sure `org` exists (the default one when `None`, created on an empty store) and
+    /// returns its id.
+    async fn ensure_organization(&self, org: Option<&OrgId>) -> Result<OrgId, StoreError>;
+
+    /// Stores a new key for `org` under `name`.
+    async fn create_key(
+        &self,
+        org: &OrgId,
+        name: &str,
+        key: &AdminKey,
+    ) -> Result<KeyInfo, StoreError>;
+
+    /// Makes sure `key` opens `org`: creates it, or re-enables it if it was revoked.
+    async fn ensure_key(&self, org: &OrgId, key: &AdminKey) -> Result<(), StoreError>;
+
+    /// Every key of every organization, oldest first.
+    async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
+
+    /// Revokes a key by id; false when there is no such key.
+    async fn revoke_key(&self, key_id: &str) -> Result<bool, StoreError>;
+
+    /// The organization a live key opens.
+    async fn authenticate(&self, key: &KeyHash) -> Result<Option<OrgId>, StoreError>;
+
+    /// One page of the organization's users in list order.
+    async fn list_users(&self, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError>;
+
+    /// One user.
+    async fn get_user(&self, org: &OrgId, id: &str) -> Result<User, StoreError>;
+
+    /// Applies `change` and returns the user as it now is.
+    async fn update_user(
+        &self,
+        org: &OrgId,
+        id: &str,
+        change: &UserChange,
+    ) -> Result<User, StoreError>;
+
+    /// Deletes a user, erasing its personal data but keeping its list position.
+    async fn delete_user(&self, org: &OrgId, id: &str) -> Result<(), StoreError>;
+
+    /// Writes every record of `source` in one transaction, or nothing.
+    async fn import_users(
+        &self,
+        org: &OrgId,
+        source: ImportSource,
+    ) -> Result<ImportSummary, StoreError>;
+}
+
+/// Where the data lives, parsed from a database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`, `sqlite:///abs/path`, `sqlite:PATH`, `postgres://…`,
+    /// `postgresql://…`, or a bare file path (SQLite).
+    pub fn parse(url: &str) -> Result<Self, InvalidValue> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        if path.is_empty() {
+            return Err(InvalidValue(format!(
+                "database URL {url:?} names no file; use sqlite://PATH or postgres://…"
+            )));
+        }
+        if url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(InvalidValue(format!(
+                "unsupported database URL {}; use sqlite://PATH or postgres://…",
+                redact_url(url)
+            )));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The URL as logs may show it: any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host…` with `***`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Opens the store a URL names and brings its schema up to date.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+        DatabaseUrl::Postgres(_) => Err(StoreError::Backend(anyhow::anyhow!(
+            "this build of orgusers has no PostgreSQL store yet"
+        ))),
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        let sqlite = |p: &str| Ok(DatabaseUrl::Sqlite(PathBuf::from(p)));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://orgusers.db"),
+            sqlite("orgusers.db")
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///abs/x.db"),
+            sqlite("/abs/x.db")
+        );
+        assert_eq!(DatabaseUrl::parse("data/x.db"), sqlite("data/x.db"));
+        assert_eq!(DatabaseUrl::parse("sqlite://x.db?mode=rwc"), sqlite("x.db"));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u:p@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DatabaseUrl::parse("postgres://me:secret@db:5432/app?sslmode=disable").unwrap();
+        assert_eq!(
+            url.redacted(),
+            "postgres://me:***@db:5432/app?sslmode=disable"
+        );
+        let url = DatabaseUrl::parse("postgres://me@db/app").unwrap();
+        assert_eq!(url.redacted(), "postgres://me@db/app");
+    }
+}

@@ -1,0 +1,590 @@
+//! The SQLite store: one file in WAL mode, a pool of reader connections and one writer.
+//!
+//! Calls run on tokio's blocking pool. Writes from this process are serialised by the writer
+//! mutex and run in `BEGIN IMMEDIATE` transactions, so other processes on the same file (an
+//! `import` while a server runs) wait on SQLite's lock instead of failing.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use orgusers_api::{NESTED_USER_OBJECT, NestedUser, USER_OBJECT, User};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use crate::domain::generate_key_id;
+use crate::{
+    AdminKey, ImportError, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Role, Store,
+    StoreError, UserChange, UserId, UserPage, UserQuery, now,
+};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/sqlite");
+}
+
+/// How long a statement waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 16;
+
+/// The columns of a user row, in the order [`user_from_row`] reads them.
+const USER_COLUMNS: &str = "id, name, email, role, added_at, is_default, created, picture, \
+    enabled, banned, banned_at, is_service_account, is_scale_tier_authorized_purchaser, \
+    is_scim_managed, api_key_last_used_at, technical_level, developer_persona";
+
+/// A store in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves a connection that is still usable: SQLite rolls back
+    // any open transaction when the next one begins.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)
+        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets readers run beside the writer; synchronous=FULL fsyncs every commit, so a write
+    // that was acknowledged survives a crash of the process or of the machine.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    // Two processes opening a new file at once can both try to create the history table; the
+    // loser finds the schema in place on its second attempt.
+    let first = embedded::migrations::runner().run(conn);
+    if first.is_err() {
+        embedded::migrations::runner()
+            .run(conn)
+            .context("cannot apply SQLite migrations")?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = connect(&path)?;
+            migrate(&mut writer)?;
+            Ok(Self {
+                inner: Arc::new(Inner {
+                    path,
+                    writer: Mutex::new(writer),
+                    idle_readers: Mutex::new(Vec::new()),
+                }),
+            })
+        })
+        .await
+        .context("store task failed")?
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .context("store task failed")?
+    }
+}
+
+impl Inner {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = lock(&self.idle_readers).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.idle_readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let id: String = row.get(0)?;
+    let name: Option<String> = row.get(1)?;
+    let email: Option<String> = row.get(2)?;
+    Ok(User {
+        object: USER_OBJECT.to_owned(),
+        user: Some(NestedUser {
+            object: NESTED_USER_OBJECT.to_owned(),
+            id: id.clone(),
+            email: email.clone(),
+            name: name.clone(),
+            picture: row.get(7)?,
+            enabled: row.get(8)?,
+            banned: row.get(9)?,
+            banned_at: row.get(10)?,
+        }),
+        id,
+        name,
+        email,
+        role: Some(row.get(3)?),
+        added_at: row.get(4)?,
+        is_default: row.get(5)?,
+        created: row.get(6)?,
+        is_service_account: row.get(11)?,
+        is_scale_tier_authorized_purchaser: row.get(12)?,
+        is_scim_managed: row.get(13)?,
+        api_key_last_used_at: row.get(14)?,
+        technical_level: row.get(15)?,
+        developer_persona: row.get(16)?,
+        projects: None,
+    })
+}
+
+fn live_user(conn: &Connection, org: &OrgId, id: &str) -> Result<User, StoreError> {
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND id = ?2 AND deleted = 0");
+    conn.prepare_cached(&sql)?
+        .query_row(params![org.as_str(), id], user_from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::UserNotFound(id.to_owned()))
+}
+
+fn owner_count(conn: &Connection, org: &OrgId) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM users WHERE org_id = ?1 AND deleted = 0 AND role = 'owner'",
+        )?
+        .query_row([org.as_str()], |r| r.get(0))?)
+}
+
+fn key_info_from_row(row: &Row<'_>) -> rusqlite::Result<KeyInfo> {
+    Ok(KeyInfo {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        org: OrgId::from_stored(row.get(2)?),
+        created_at: row.get(3)?,
+        last4: row.get(4)?,
+        revoked_at: row.get(5)?,
+    })
+}
+
+fn insert_key(
+    tx: &Transaction<'_>,
+    org: &OrgId,
+    name: &str,
+    key: &AdminKey,
+) -> Result<KeyInfo, StoreError> {
+    let info = KeyInfo {
+        id: generate_key_id(),
+        name: name.to_owned(),
+        org: org.clone(),
+        created_at: now(),
+        last4: key.last4(),
+        revoked_at: None,
+    };
+    tx.execute(
+        "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![info.id, org.as_str(), info.name, key.hash().0.as_slice(), info.last4, info.created_at],
+    )?;
+    Ok(info)
+}
+
+fn default_org(conn: &Connection) -> Result<Option<OrgId>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM organizations ORDER BY seq LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .map(OrgId::from_stored))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|s| s.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)))
+            .await
+    }
+
+    async fn default_organization(&self) -> Result<Option<OrgId>, StoreError> {
+        self.run(|s| s.read(default_org)).await
+    }
+
+    async fn ensure_organization(&self, org: Option<&OrgId>) -> Result<OrgId, StoreError> {
+        let org = org.cloned();
+        self.run(move |s| {
+            s.write(|tx| {
+                let org = match org {
+                    Some(org) => org,
+                    None => match default_org(tx)? {
+                        Some(existing) => return Ok(existing),
+                        None => OrgId::generate(),
+                    },
+                };
+                tx.execute(
+                    "INSERT OR IGNORE INTO organizations (id, created_at) VALUES (?1, ?2)",
+                    params![org.as_str(), now()],
+                )?;
+                Ok(org)
+            })
+        })
+        .await
+    }
+
+    async fn create_key(
+        &self,
+        org: &OrgId,
+        name: &str,
+        key: &AdminKey,
+    ) -> Result<KeyInfo, StoreError> {
+        let (org, name, key) = (org.clone(), name.to_owned(), key.clone());
+        self.run(move |s| s.write(|tx| insert_key(tx, &org, &name, &key)))
+            .await
+    }
+
+    async fn ensure_key(&self, org: &OrgId, key: &AdminKey) -> Result<(), StoreError> {
+        let (org, key) = (org.clone(), key.clone());
+        self.run(move |s| {
+            s.write(|tx| {
+                let owner: Option<String> = tx
+                    .query_row(
+                        "SELECT org_id FROM admin_keys WHERE key_hash = ?1",
+                        [key.hash().0.as_slice()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match owner {
+                    None => insert_key(tx, &org, "serve --admin-key", &key).map(drop),
+                    Some(owner) if owner == org.as_str() => {
+                        tx.execute(
+                            "UPDATE admin_keys SET revoked_at = NULL WHERE key_hash = ?1",
+                            [key.hash().0.as_slice()],
+                        )?;
+                        Ok(())
+                    }
+                    Some(owner) => Err(StoreError::KeyOfAnotherOrganization(OrgId::from_stored(
+                        owner,
+                    ))),
+                }
+            })
+        })
+        .await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
+        self.run(|s| {
+            s.read(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT id, name, org_id, created_at, last4, revoked_at FROM admin_keys ORDER BY created_at, id",
+                )?;
+                let keys = stmt.query_map([], key_info_from_row)?.collect::<Result<_, _>>()?;
+                Ok(keys)
+            })
+        })
+        .await
+    }
+
+    async fn revoke_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        let key_id = key_id.to_owned();
+        self.run(move |s| {
+            s.write(|tx| {
+                let changed = tx.execute(
+                    "UPDATE admin_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                    params![key_id, now()],
+                )?;
+                Ok(changed > 0)
+            })
+        })
+        .await
+    }
+
+    async fn authenticate(&self, key: &KeyHash) -> Result<Option<OrgId>, StoreError> {
+        let key = *key;
+        self.run(move |s| {
+            s.read(|c| {
+                let found: Option<(String, Vec<u8>)> = c
+                    .prepare_cached(
+                        "SELECT org_id, key_hash FROM admin_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                    )?
+                    .query_row([key.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                Ok(found
+                    .filter(|(_, stored)| key.matches(stored))
+                    .map(|(org, _)| OrgId::from_stored(org)))
+            })
+        })
+        .await
+    }
+
+    async fn list_users(&self, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError> {
+        let (org, query) = (org.clone(), query.clone());
+        self.run(move |s| s.read(|c| list_page(c, &org, &query)))
+            .await
+    }
+
+    async fn get_user(&self, org: &OrgId, id: &str) -> Result<User, StoreError> {
+        let (org, id) = (org.clone(), id.to_owned());
+        self.run(move |s| s.read(|c| live_user(c, &org, &id))).await
+    }
+
+    async fn update_user(
+        &self,
+        org: &OrgId,
+        id: &str,
+        change: &UserChange,
+    ) -> Result<User, StoreError> {
+        let (org, id, change) = (org.clone(), id.to_owned(), change.clone());
+        self.run(move |s| {
+            s.write(|tx| {
+                let current = live_user(tx, &org, &id)?;
+                if change.role == Some(Role::Reader)
+                    && current.role.as_deref() == Some(Role::Owner.as_str())
+                    && owner_count(tx, &org)? <= 1
+                {
+                    return Err(StoreError::LastOwner);
+                }
+                let role = change
+                    .role
+                    .map(Role::as_str)
+                    .or(current.role.as_deref())
+                    .unwrap_or(Role::Reader.as_str());
+                let technical_level = change
+                    .technical_level
+                    .clone()
+                    .unwrap_or(current.technical_level);
+                let developer_persona = change
+                    .developer_persona
+                    .clone()
+                    .unwrap_or(current.developer_persona);
+                tx.prepare_cached(
+                    "UPDATE users SET role = ?3, technical_level = ?4, developer_persona = ?5 \
+                     WHERE org_id = ?1 AND id = ?2 AND deleted = 0",
+                )?
+                .execute(params![
+                    org.as_str(),
+                    id,
+                    role,
+                    technical_level,
+                    developer_persona
+                ])?;
+                live_user(tx, &org, &id)
+            })
+        })
+        .await
+    }
+
+    async fn delete_user(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
+        let (org, id) = (org.clone(), id.to_owned());
+        self.run(move |s| {
+            s.write(|tx| {
+                let current = live_user(tx, &org, &id)?;
+                if current.role.as_deref() == Some(Role::Owner.as_str()) && owner_count(tx, &org)? <= 1 {
+                    return Err(StoreError::LastOwner);
+                }
+                // Erase everything personal; id and added_at stay so cursors keep their place.
+                tx.prepare_cached(
+                    "UPDATE users SET deleted = 1, name = NULL, email = NULL, email_folded = NULL, \
+                     role = 'reader', is_default = 0, picture = NULL, enabled = NULL, banned = NULL, \
+                     banned_at = NULL, is_service_account = 0, is_scale_tier_authorized_purchaser = NULL, \
+                     is_scim_managed = 0, api_key_last_used_at = NULL, technical_level = NULL, \
+                     developer_persona = NULL WHERE org_id = ?1 AND id = ?2",
+                )?
+                .execute(params![org.as_str(), id])?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn import_users(
+        &self,
+        org: &OrgId,
+        source: ImportSource,
+    ) -> Result<ImportSummary, StoreError> {
+        let org = org.clone();
+        self.run(move |s| s.write(|tx| import_into(tx, &org, source)))
+            .await
+    }
+}
+
+fn list_page(conn: &Connection, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError> {
+    let (after_added_at, after_id) = match &query.after {
+        None => (i64::MIN, String::new()),
+        Some(after) => {
+            let added_at: Option<i64> = conn
+                .prepare_cached("SELECT added_at FROM users WHERE org_id = ?1 AND id = ?2")?
+                .query_row(params![org.as_str(), after], |r| r.get(0))
+                .optional()?;
+            match added_at {
+                Some(added_at) => (added_at, after.clone()),
+                None => return Err(StoreError::UnknownCursor(after.clone())),
+            }
+        }
+    };
+    let fetch = i64::try_from(query.limit)
+        .unwrap_or(i64::MAX)
+        .saturating_add(1);
+    let mut users = match &query.emails {
+        None => {
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND deleted = 0 \
+                 AND (added_at, id) > (?2, ?3) ORDER BY added_at, id LIMIT ?4"
+            );
+            conn.prepare_cached(&sql)?
+                .query_map(
+                    params![org.as_str(), after_added_at, after_id, fetch],
+                    user_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Some(filter) => {
+            let wanted =
+                serde_json::to_string(filter.addresses()).context("cannot encode emails")?;
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1 AND deleted = 0 \
+                 AND (added_at, id) > (?2, ?3) \
+                 AND email_folded IN (SELECT value FROM json_each(?5)) \
+                 ORDER BY added_at, id LIMIT ?4"
+            );
+            conn.prepare_cached(&sql)?
+                .query_map(
+                    params![org.as_str(), after_added_at, after_id, fetch, wanted],
+                    user_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    let has_more = users.len() > query.limit;
+    users.truncate(query.limit);
+    Ok(UserPage { users, has_more })
+}
+
+fn import_into(
+    tx: &Transaction<'_>,
+    org: &OrgId,
+    source: ImportSource,
+) -> Result<ImportSummary, StoreError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO organizations (id, created_at) VALUES (?1, ?2)",
+        params![org.as_str(), now()],
+    )?;
+    let mut summary = ImportSummary::default();
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    let mut existing_stmt =
+        tx.prepare("SELECT added_at, deleted FROM users WHERE org_id = ?1 AND id = ?2")?;
+    let mut email_stmt = tx.prepare(
+        "SELECT id FROM users WHERE org_id = ?1 AND email_folded = ?2 AND deleted = 0 AND id <> ?3",
+    )?;
+    let mut upsert = tx.prepare(
+        "INSERT INTO users (org_id, id, added_at, deleted, name, email, email_folded, role, is_default, \
+         created, picture, enabled, banned, banned_at, is_service_account, \
+         is_scale_tier_authorized_purchaser, is_scim_managed, api_key_last_used_at, technical_level, \
+         developer_persona) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+         ?15, ?16, ?17, ?18, ?19) \
+         ON CONFLICT (org_id, id) DO UPDATE SET added_at = excluded.added_at, deleted = 0, \
+         name = excluded.name, email = excluded.email, email_folded = excluded.email_folded, \
+         role = excluded.role, is_default = excluded.is_default, created = excluded.created, \
+         picture = excluded.picture, enabled = excluded.enabled, banned = excluded.banned, \
+         banned_at = excluded.banned_at, is_service_account = excluded.is_service_account, \
+         is_scale_tier_authorized_purchaser = excluded.is_scale_tier_authorized_purchaser, \
+         is_scim_managed = excluded.is_scim_managed, api_key_last_used_at = excluded.api_key_last_used_at, \
+         technical_level = excluded.technical_level, developer_persona = excluded.developer_persona",
+    )?;
+    let started = now();
+    for record in source {
+        let user = record?;
+        let id = user
+            .id
+            .clone()
+            .unwrap_or_else(UserId::generate)
+            .into_string();
+        if !seen_ids.insert(id.clone()) {
+            return Err(ImportError {
+                line: user.line,
+                field: Some("id".into()),
+                message: format!("user {id} appears earlier in the file"),
+            }
+            .into());
+        }
+        let existing: Option<(i64, bool)> = existing_stmt
+            .query_row(params![org.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some(email) = &user.email {
+            let holder: Option<String> = email_stmt
+                .query_row(params![org.as_str(), email.folded(), id], |r| r.get(0))
+                .optional()?;
+            if let Some(holder) = holder {
+                return Err(ImportError {
+                    line: user.line,
+                    field: Some("email".into()),
+                    message: format!("{} is already the email of user {holder}", email.as_str()),
+                }
+                .into());
+            }
+        }
+        let added_at = match (user.added_at, existing) {
+            (Some(given), _) => given,
+            (None, Some((kept, false))) => kept,
+            (None, _) => started,
+        };
+        match existing {
+            Some((_, false)) => summary.replaced += 1,
+            _ => summary.created += 1,
+        }
+        if user.had_projects {
+            summary.projects_ignored += 1;
+        }
+        upsert.execute(params![
+            org.as_str(),
+            id,
+            added_at,
+            user.name,
+            user.email.as_ref().map(|e| e.as_str()),
+            user.email.as_ref().map(|e| e.folded()),
+            user.role.as_str(),
+            user.is_default,
+            user.created.unwrap_or(added_at),
+            user.picture,
+            user.enabled,
+            user.banned,
+            user.banned_at,
+            user.is_service_account,
+            user.is_scale_tier_authorized_purchaser,
+            user.is_scim_managed,
+            user.api_key_last_used_at,
+            user.technical_level,
+            user.developer_persona,
+        ])?;
+    }
+    Ok(summary)
+}
