@@ -63,6 +63,8 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted users' personal data is overwritten on disk, not merely unlinked.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(conn)
 }
 

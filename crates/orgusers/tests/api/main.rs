@@ -1,1 +1,11 @@
+//! Integration tests: the real server on a random loopback port, each test with its own store,
+//! every test run against SQLite and (when configured) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod harness;
+
+mod cli;
+mod errors;
+mod isolation;
+mod listing;
+mod modify;

@@ -1,0 +1,231 @@
+//! The `orgusers` binary: serve, import, export, seed, keys; persistence and durability.
+
+use std::io::Write as _;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const USERS: &str = "/v1/organization/users";
+const CLI_KEY: &str = "sk-admin-cli-test-key-0123456789";
+
+fn run(args: &[&str]) -> Output {
+    orgusers().args(args).output().expect("run orgusers")
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "orgusers {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes `lines` (raw text, one per line) to a file in `store`'s folder.
+fn write_file(store: &TestStore, name: &str, lines: &[String]) -> String {
+    let path = store.dir.path().join(name);
+    let mut file = std::fs::File::create(&path).unwrap();
+    for line in lines {
+        writeln!(file, "{line}").unwrap();
+    }
+    path.display().to_string()
+}
+
+fn export(url: &str) -> String {
+    stdout(&run_ok(&["export", "--database", url]))
+}
+
+/// Users of varied shapes, non-ASCII included.
+fn varied_users() -> Vec<String> {
+    vec![
+        json!({"object": "organization.user", "id": "user-full", "name": "Zoë Ødegaard", "email": "zoë@exämple.de",
+               "role": "owner", "added_at": 1_700_000_000, "is_default": true, "created": 1_699_000_000,
+               "user": {"object": "user", "id": "user-full", "email": "zoë@exämple.de", "name": "Zoë Ødegaard",
+                        "picture": "https://example.com/z.png", "enabled": true, "banned": false, "banned_at": null},
+               "is_service_account": false, "is_scale_tier_authorized_purchaser": true, "is_scim_managed": true,
+               "api_key_last_used_at": 1_710_000_000, "technical_level": "expert", "developer_persona": "researcher"}).to_string(),
+        json!({"id": "user-min", "added_at": 1_700_000_001}).to_string(),
+        String::new(),
+        json!({"id": "user-plus", "email": "a+b@x.io", "name": "王芳", "added_at": 1_700_000_001, "role": "reader",
+               "user": {"enabled": null, "banned": true, "banned_at": 1_700_000_100}}).to_string(),
+        "   ".to_owned(),
+        json!({"id": "user-svc", "email": "svc@x.io", "is_service_account": true, "added_at": 1_700_000_002}).to_string(),
+    ]
+}
+
+store_tests! {
+    async fn serve_first_start_prints_a_working_key(store: TestStore) {
+        let mut server = ServerProcess::start(&store.url, &[]);
+        let announce = server.next_line();
+        assert!(announce.contains("admin key"), "{announce}");
+        let key = server.next_line();
+        assert!(key.starts_with("sk-admin-") && key.len() == 57, "{key:?}");
+        let (status, body) = http_get(&server.base, USERS, &key).await;
+        assert_eq!((status, body["object"].as_str()), (200, Some("list")));
+        drop(server);
+        // A second start creates no new key.
+        let _again = ServerProcess::start(&store.url, &[]);
+        let keys = stdout(&run_ok(&["keys", "list", "--database", &store.url]));
+        assert_eq!(keys.lines().count(), 1, "{keys}");
+        assert!(!keys.contains(&key[9..]), "keys list shows no key");
+    }
+
+    async fn import_export_round_trip(store: TestStore) {
+        let file = write_file(&store, "in.jsonl", &varied_users());
+        let out = run_ok(&["import", "--database", &store.url, &file]);
+        assert!(stderr(&out).contains("imported 4 users"), "{}", stderr(&out));
+        let first = export(&store.url);
+        assert_eq!(first.lines().count(), 4);
+        let users: Vec<Value> = first.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(users[0]["id"], "user-full");
+        assert_eq!(users[1]["role"], "reader", "defaults");
+        assert_eq!(users[1]["created"], 1_700_000_001, "created defaults to added_at");
+        assert_eq!(users[1]["user"]["enabled"], true);
+        assert_eq!(users[2]["user"]["enabled"], Value::Null);
+        for user in &users {
+            assert_full_user(user);
+        }
+
+        let copy = TestStore::fresh(kind_of(&store)).await.unwrap();
+        let exported = write_file(&copy, "export.jsonl", &first.lines().map(str::to_owned).collect::<Vec<_>>());
+        run_ok(&["import", "--database", &copy.url, &exported]);
+        assert_eq!(export(&copy.url), first, "export, import, export reproduces the users exactly");
+        // The same file again replaces, keeping everything.
+        let out = run_ok(&["import", "--database", &copy.url, &exported]);
+        assert!(stderr(&out).contains("4 replaced"), "{}", stderr(&out));
+        assert_eq!(export(&copy.url), first);
+        // Standard input works too.
+        let third = TestStore::fresh(kind_of(&store)).await.unwrap();
+        let mut child = orgusers().args(["import", "--database", &third.url, "-"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(first.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+        assert_eq!(export(&third.url), first);
+    }
+
+    async fn import_errors_write_nothing(store: TestStore) {
+        run_ok(&["import", "--database", &store.url, &write_file(&store, "ok.jsonl", &[json!({"id": "existing", "email": "taken@x.io", "role": "owner"}).to_string()])]);
+        let before = export(&store.url);
+        let good = json!({"id": "new-1", "email": "new1@x.io"}).to_string();
+        let cases: Vec<(Vec<String>, &str)> = vec![
+            (vec![good.clone(), "{not json".into()], "line 2: not valid JSON"),
+            (vec![good.clone(), String::new(), json!({"email": 5}).to_string()], "line 3: field 'email'"),
+            (vec![json!({"added_at": "yesterday"}).to_string()], "line 1: field 'added_at'"),
+            (vec![good.clone(), json!({"nickname": "x"}).to_string()], "line 2: field 'nickname'"),
+            (vec![good.clone(), json!({"id": "new-2", "email": "NEW1@x.io"}).to_string()], "line 2: field 'email'"),
+            (vec![good.clone(), json!({"id": "new-3", "email": "Taken@X.io"}).to_string()], "line 2: field 'email'"),
+            (vec![good.clone(), json!({"id": "new-1"}).to_string()], "line 2: field 'id'"),
+            (vec![json!({"role": "admin"}).to_string()], "line 1: field 'role'"),
+        ];
+        for (lines, expected) in cases {
+            let file = write_file(&store, "bad.jsonl", &lines);
+            let out = run(&["import", "--database", &store.url, &file]);
+            assert_eq!(out.status.code(), Some(1), "{lines:?}");
+            assert!(stderr(&out).contains(expected), "{expected:?} not in {:?}", stderr(&out));
+            assert!(stderr(&out).contains("nothing was written"), "{}", stderr(&out));
+            assert_eq!(export(&store.url), before, "{lines:?} wrote something");
+        }
+    }
+
+    async fn import_while_serving(store: TestStore) {
+        let server = ServerProcess::start(&store.url, &["--admin-key", CLI_KEY]);
+        let lines: Vec<String> = (0..50).map(|i| json!({"id": format!("live-{i:02}"), "email": format!("live{i}@x.io"), "added_at": i}).to_string()).collect();
+        run_ok(&["import", "--database", &store.url, &write_file(&store, "live.jsonl", &lines)]);
+        let (status, body) = http_get(&server.base, &format!("{USERS}?limit=100"), CLI_KEY).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"].as_array().unwrap().len(), 50);
+    }
+
+    async fn seed_is_deterministic(store: TestStore) {
+        run_ok(&["seed", "--database", &store.url, "--count", "300", "--seed", "7"]);
+        let other = TestStore::fresh(kind_of(&store)).await.unwrap();
+        run_ok(&["seed", "--database", &other.url, "--count", "300", "--seed", "7"]);
+        let a = export(&store.url);
+        assert_eq!(a, export(&other.url));
+        assert_eq!(a.lines().count(), 300);
+        let emails: Vec<String> = a.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["email"].as_str().unwrap().to_owned()).collect();
+        assert!(emails.iter().any(|e| !e.is_ascii()), "some non-ASCII emails");
+        let third = TestStore::fresh(kind_of(&store)).await.unwrap();
+        run_ok(&["seed", "--database", &third.url, "--count", "300", "--seed", "8"]);
+        assert_ne!(export(&third.url), a);
+        // Seeding another seed into the same organization adds users without clashes.
+        run_ok(&["seed", "--database", &store.url, "--count", "300", "--seed", "8"]);
+        assert_eq!(export(&store.url).lines().count(), 600);
+    }
+
+    async fn keys_create_list_revoke(store: TestStore) {
+        let server = ServerProcess::start(&store.url, &["--admin-key", CLI_KEY]);
+        let created = stdout(&run_ok(&["keys", "create", "--database", &store.url, "--name", "ci robot"]));
+        let key = created.lines().last().unwrap().to_owned();
+        assert!(key.starts_with("sk-admin-") && key.len() == 57, "{created}");
+        assert_eq!(http_get(&server.base, USERS, &key).await.0, 200);
+
+        let listed = stdout(&run_ok(&["keys", "list", "--database", &store.url]));
+        assert!(!listed.contains(&key), "keys list never shows a key");
+        let line = listed.lines().find(|l| l.contains("ci robot")).unwrap_or_else(|| panic!("{listed}"));
+        assert!(line.contains(&key[key.len() - 4..]), "last four characters: {line}");
+        let key_id = line.split_whitespace().next().unwrap().to_owned();
+        assert!(key_id.starts_with("key_"), "{line}");
+
+        run_ok(&["keys", "revoke", "--database", &store.url, &key_id]);
+        // Revocation reaches a running server within a second (its key cache lifetime).
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let (status, _) = http_get(&server.base, USERS, &key).await;
+            if status == 401 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "revoked key still accepted after 3 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(http_get(&server.base, USERS, CLI_KEY).await.0, 200, "other keys still work");
+        let out = run(&["keys", "revoke", "--database", &store.url, "key_nope"]);
+        assert_eq!(out.status.code(), Some(1));
+        // A second organization's key opens only that organization.
+        let other = stdout(&run_ok(&["keys", "create", "--database", &store.url, "--org", "org-second"]));
+        let other_key = other.lines().last().unwrap();
+        let (status, body) = http_get(&server.base, USERS, other_key).await;
+        assert_eq!((status, body["data"].as_array().map(Vec::len)), (200, Some(0)));
+    }
+
+    async fn data_survives_restart_and_kill(store: TestStore) {
+        let lines: Vec<String> = (0..5).map(|i| json!({"id": format!("p-{i}"), "email": format!("p{i}@x.io"), "role": if i == 0 {"owner"} else {"reader"}, "added_at": i}).to_string()).collect();
+        run_ok(&["import", "--database", &store.url, &write_file(&store, "p.jsonl", &lines)]);
+        let server = ServerProcess::start(&store.url, &["--admin-key", CLI_KEY]);
+        let client = reqwest::Client::new();
+        let modified = client.post(format!("{}{USERS}/p-3", server.base)).bearer_auth(CLI_KEY)
+            .body(r#"{"role":"owner","technical_level":"acknowledged"}"#).send().await.unwrap();
+        assert_eq!(modified.status().as_u16(), 200);
+        let deleted = client.delete(format!("{}{USERS}/p-4", server.base)).bearer_auth(CLI_KEY).send().await.unwrap();
+        assert_eq!(deleted.status().as_u16(), 200);
+        // SIGKILL: no chance to flush anything.
+        drop(server);
+
+        let server = ServerProcess::start(&store.url, &["--admin-key", CLI_KEY]);
+        let (status, user) = http_get(&server.base, &format!("{USERS}/p-3"), CLI_KEY).await;
+        assert_eq!((status, user["role"].as_str(), user["technical_level"].as_str()), (200, Some("owner"), Some("acknowledged")));
+        let (status, _) = http_get(&server.base, &format!("{USERS}/p-4"), CLI_KEY).await;
+        assert_eq!(status, 404);
+        let (_, list) = http_get(&server.base, USERS, CLI_KEY).await;
+        assert_eq!(list["data"].as_array().unwrap().len(), 4);
+    }
+}
+
+fn kind_of(store: &TestStore) -> StoreKind {
+    if store.url.starts_with("postgres") {
+        StoreKind::Postgres
+    } else {
+        StoreKind::Sqlite
+    }
+}
