@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use orgusers_store::{DatabaseUrl, OrgId, Store};
+use orgusers_store::{DatabaseUrl, OrgId, Store, StoreOptions};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -45,13 +45,27 @@ pub struct StoreArgs {
         default_value = "sqlite://orgusers.db"
     )]
     pub database: String,
+    /// PostgreSQL: most connections kept open by this process.
+    #[arg(long, env = "ORGUSERS_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: usize,
+    /// PostgreSQL: how long a request waits for a connection before failing (e.g. 5s, 500ms).
+    #[arg(long, env = "ORGUSERS_POOL_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub pool_timeout: std::time::Duration,
+    /// PostgreSQL: how long to keep retrying an unreachable database at start.
+    #[arg(long, env = "ORGUSERS_CONNECT_RETRY", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub connect_retry: std::time::Duration,
 }
 
 impl StoreArgs {
     /// Opens the store, applying migrations.
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         let url = DatabaseUrl::parse(&self.database)?;
-        orgusers_store::open(&url)
+        let options = StoreOptions {
+            pool_size: self.pool_size,
+            pool_timeout: self.pool_timeout,
+            connect_retry: self.connect_retry,
+        };
+        orgusers_store::open_with(&url, &options)
             .await
             .with_context(|| format!("cannot open the store at {}", url.redacted()))
     }

@@ -51,6 +51,52 @@ pub struct ImportedUser {
     pub had_projects: bool,
 }
 
+impl ImportedUser {
+    /// The `added_at` this record gets: the one it gives; else, when it replaces a live user,
+    /// that user's; else (a new or deleted user) `now`. `existing` is `(added_at, deleted)`.
+    pub fn resolved_added_at(&self, existing: Option<(i64, bool)>, now: i64) -> i64 {
+        match (self.added_at, existing) {
+            (Some(given), _) => given,
+            (None, Some((kept, false))) => kept,
+            (None, _) => now,
+        }
+    }
+
+    /// The refusal of a record whose id an earlier line of the file already had.
+    pub fn duplicate_id(&self, id: &str) -> ImportError {
+        ImportError {
+            line: self.line,
+            field: Some("id".into()),
+            message: format!("user {id} appears earlier in the file"),
+        }
+    }
+
+    /// The refusal of a record whose email another live user already has.
+    pub fn email_taken(&self, holder: &str) -> ImportError {
+        ImportError {
+            line: self.line,
+            field: Some("email".into()),
+            message: format!(
+                "{} is already the email of user {holder}",
+                self.email.as_ref().map_or("", EmailAddress::as_str)
+            ),
+        }
+    }
+}
+
+impl ImportSummary {
+    /// Counts one written record; `existing` is `(added_at, deleted)` of the row it replaces.
+    pub fn count(&mut self, user: &ImportedUser, existing: Option<(i64, bool)>) {
+        match existing {
+            Some((_, false)) => self.replaced += 1,
+            _ => self.created += 1,
+        }
+        if user.had_projects {
+            self.projects_ignored += 1;
+        }
+    }
+}
+
 /// A refused import line. Nothing of the import is written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ImportError {

@@ -4,6 +4,7 @@
 
 pub mod domain;
 mod import;
+mod postgres;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ pub use domain::{
     UserId,
 };
 pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Everything that can go wrong in a store call.
@@ -45,6 +47,40 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Backend(e.into())
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Backend(e.into())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Self::Backend(anyhow::Error::new(e).context("no database connection"))
+    }
+}
+
+/// Connection settings of a store. SQLite uses none of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Most connections a PostgreSQL store keeps open.
+    pub pool_size: usize,
+    /// How long a request waits for a connection (and a connection attempt may take) before the
+    /// request fails.
+    pub pool_timeout: std::time::Duration,
+    /// How long opening the store keeps retrying an unreachable database before giving up.
+    pub connect_retry: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            pool_timeout: std::time::Duration::from_secs(5),
+            connect_retry: std::time::Duration::from_secs(30),
+        }
     }
 }
 
@@ -213,13 +249,19 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Opens the store a URL names and brings its schema up to date.
+/// Opens the store a URL names with default options and brings its schema up to date.
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &StoreOptions::default()).await
+}
+
+/// Opens the store a URL names and brings its schema up to date.
+pub async fn open_with(
+    url: &DatabaseUrl,
+    options: &StoreOptions,
+) -> Result<Arc<dyn Store>, StoreError> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
-        DatabaseUrl::Postgres(_) => Err(StoreError::Backend(anyhow::anyhow!(
-            "this build of orgusers has no PostgreSQL store yet"
-        ))),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(PostgresStore::open(url, options).await?)),
     }
 }
 

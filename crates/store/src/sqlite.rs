@@ -16,8 +16,8 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 
 use crate::domain::generate_key_id;
 use crate::{
-    AdminKey, ImportError, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Role, Store,
-    StoreError, UserChange, UserId, UserPage, UserQuery, now,
+    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Role, Store, StoreError,
+    UserChange, UserId, UserPage, UserQuery, now,
 };
 
 mod embedded {
@@ -531,12 +531,7 @@ fn import_into(
             .unwrap_or_else(UserId::generate)
             .into_string();
         if !seen_ids.insert(id.clone()) {
-            return Err(ImportError {
-                line: user.line,
-                field: Some("id".into()),
-                message: format!("user {id} appears earlier in the file"),
-            }
-            .into());
+            return Err(user.duplicate_id(&id).into());
         }
         let existing: Option<(i64, bool)> = existing_stmt
             .query_row(params![org.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -546,26 +541,11 @@ fn import_into(
                 .query_row(params![org.as_str(), email.folded(), id], |r| r.get(0))
                 .optional()?;
             if let Some(holder) = holder {
-                return Err(ImportError {
-                    line: user.line,
-                    field: Some("email".into()),
-                    message: format!("{} is already the email of user {holder}", email.as_str()),
-                }
-                .into());
+                return Err(user.email_taken(&holder).into());
             }
         }
-        let added_at = match (user.added_at, existing) {
-            (Some(given), _) => given,
-            (None, Some((kept, false))) => kept,
-            (None, _) => started,
-        };
-        match existing {
-            Some((_, false)) => summary.replaced += 1,
-            _ => summary.created += 1,
-        }
-        if user.had_projects {
-            summary.projects_ignored += 1;
-        }
+        let added_at = user.resolved_added_at(existing, started);
+        summary.count(&user, existing);
         upsert.execute(params![
             org.as_str(),
             id,

@@ -35,12 +35,41 @@ pub enum StoreKind {
 pub struct TestStore {
     pub url: String,
     pub dir: TempDir,
+    /// The PostgreSQL server and database to drop at the end, for PostgreSQL stores.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop cannot await; a small runtime on its own thread does the clean-up.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let (client, connection) =
+                    tokio_postgres::connect(&server, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+            })?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        });
+        if let Ok(Err(e)) = cleanup.join() {
+            eprintln!("could not drop test database {e}");
+        }
+    }
 }
 
 impl TestStore {
     /// `None` when the kind is PostgreSQL and no server is configured (the test is skipped).
     pub async fn fresh(kind: StoreKind) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temporary folder");
+        let mut postgres = None;
         let url = match kind {
             StoreKind::Sqlite => format!("sqlite://{}", dir.path().join("orgusers.db").display()),
             StoreKind::Postgres => {
@@ -50,10 +79,12 @@ impl TestStore {
                     );
                     return None;
                 };
-                fresh_postgres_database(&base).await
+                let (url, name) = fresh_postgres_database(&base).await;
+                postgres = Some((base, name));
+                url
             }
         };
-        Some(Self { url, dir })
+        Some(Self { url, dir, postgres })
     }
 
     pub fn database_url(&self) -> DatabaseUrl {
@@ -67,8 +98,8 @@ impl TestStore {
     }
 }
 
-/// Creates `orgusers_test_<random>` on the server `base` names and returns its URL.
-async fn fresh_postgres_database(base: &str) -> String {
+/// Creates `orgusers_test_<random>` on the server `base` names; returns its URL and name.
+async fn fresh_postgres_database(base: &str) -> (String, String) {
     let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_ENV}: {e}"));
@@ -87,7 +118,7 @@ async fn fresh_postgres_database(base: &str) -> String {
         Some(slash) => &without_query[..authority_end + slash],
         None => without_query,
     };
-    format!("{prefix}/{name}{query}")
+    (format!("{prefix}/{name}{query}"), name)
 }
 
 /// Generates a `sqlite` and a `postgres` test from one body taking a [`TestApp`].
