@@ -4,6 +4,7 @@
 //! [`router`] builds the axum application; [`serve`] runs it on a listener with the timeouts a
 //! public server needs.
 
+mod drain;
 mod error;
 mod extract;
 mod keys;

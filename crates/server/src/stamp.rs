@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -11,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
 use crate::Limits;
+use crate::drain::SharedBody;
 use crate::error::{ApiError, InternalErrorDetail};
 use crate::extract::OrganizationSlot;
 
@@ -49,6 +51,10 @@ pub async fn stamp(State(limits): State<Limits>, mut req: Request, next: Next) -
     let organization = OrganizationSlot::default();
     req.extensions_mut().insert(organization.clone());
 
+    let (parts, body) = req.into_parts();
+    let body = SharedBody::new(body);
+    let req = Request::from_parts(parts, Body::new(body.clone()));
+
     let mut response = match tokio::time::timeout(limits.request, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::Internal(anyhow::anyhow!(
@@ -57,6 +63,8 @@ pub async fn stamp(State(limits): State<Limits>, mut req: Request, next: Next) -
         ))
         .into_response(),
     };
+
+    body.drain().await;
 
     let elapsed = started.elapsed();
     let rid = request_id.to_str().unwrap_or_default().to_owned();

@@ -74,6 +74,10 @@ impl TestStore {
             StoreKind::Sqlite => format!("sqlite://{}", dir.path().join("orgusers.db").display()),
             StoreKind::Postgres => {
                 let Ok(base) = std::env::var(POSTGRES_ENV) else {
+                    assert!(
+                        std::env::var_os("ORGUSERS_TEST_REQUIRE_POSTGRES").is_none(),
+                        "ORGUSERS_TEST_REQUIRE_POSTGRES is set but {POSTGRES_ENV} is not"
+                    );
                     eprintln!(
                         "skipped: set {POSTGRES_ENV}=postgres://USER@HOST:PORT/DB to run PostgreSQL tests"
                     );
@@ -177,7 +181,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub org: OrgId,
     pub other_org: OrgId,
-    pub test_store: TestStore,
+    pub test_store: Arc<TestStore>,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -243,11 +247,11 @@ impl TestApp {
     /// ([`OTHER_ORG`], key [`OTHER_KEY`]). `None` when the store kind is not available.
     pub async fn spawn(kind: StoreKind) -> Option<Self> {
         let test_store = TestStore::fresh(kind).await?;
-        Some(Self::spawn_on(test_store).await)
+        Some(Self::spawn_on(Arc::new(test_store)).await)
     }
 
-    /// A server on an existing store.
-    pub async fn spawn_on(test_store: TestStore) -> Self {
+    /// A server on an existing store, which several servers may share.
+    pub async fn spawn_on(test_store: Arc<TestStore>) -> Self {
         let store = test_store.open().await;
         let org = store
             .ensure_organization(None)

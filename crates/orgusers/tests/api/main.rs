@@ -9,3 +9,4 @@ mod errors;
 mod isolation;
 mod listing;
 mod modify;
+mod multi_instance;

@@ -1,0 +1,139 @@
+//! Several servers over one store, and a store that goes away and comes back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+const USERS: &str = "/v1/organization/users";
+
+store_tests! {
+    async fn writes_are_visible_through_every_instance(store: TestStore) {
+        let store = Arc::new(store);
+        let a = TestApp::spawn_on(Arc::clone(&store)).await;
+        let b = TestApp::spawn_on(Arc::clone(&store)).await;
+        a.import(&users(5)).await;
+        assert_eq!(b.get(USERS).await.ids().len(), 5);
+        let r = a.post(&format!("{USERS}/u-0002"), r#"{"role":"owner","technical_level":"seen"}"#).await;
+        assert_eq!(r.status, 200);
+        let seen = b.get(&format!("{USERS}/u-0002")).await;
+        assert_eq!((seen.body["role"].as_str(), seen.body["technical_level"].as_str()), (Some("owner"), Some("seen")));
+        assert_eq!(b.delete(&format!("{USERS}/u-0003")).await.status, 200);
+        assert_eq!(a.get(&format!("{USERS}/u-0003")).await.status, 404);
+    }
+
+    async fn a_walk_across_instances_visits_everyone_once(store: TestStore) {
+        let store = Arc::new(store);
+        let a = TestApp::spawn_on(Arc::clone(&store)).await;
+        let b = TestApp::spawn_on(Arc::clone(&store)).await;
+        a.import(&users(150)).await;
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        for page_number in 0.. {
+            let app = if page_number % 2 == 0 { &a } else { &b };
+            let mut path = format!("{USERS}?limit=7");
+            if let Some(cursor) = &after {
+                path.push_str(&format!("&after={cursor}"));
+            }
+            let page = app.get(&path).await;
+            seen.extend(page.ids());
+            if !page.body["has_more"].as_bool().unwrap() {
+                break;
+            }
+            after = seen.last().cloned();
+        }
+        let expected: Vec<String> = (0..150).map(|i| format!("u-{i:04}")).collect();
+        assert_eq!(seen, expected);
+    }
+
+    async fn the_owner_guard_holds_across_instances(store: TestStore) {
+        let store = Arc::new(store);
+        let a = TestApp::spawn_on(Arc::clone(&store)).await;
+        let b = TestApp::spawn_on(Arc::clone(&store)).await;
+        a.import(&[user_line("o1", "o1@x.io", 1, "owner"), user_line("o2", "o2@x.io", 2, "owner"), user_line("r", "r@x.io", 3, "reader")]).await;
+        let (o1, o2) = (format!("{USERS}/o1"), format!("{USERS}/o2"));
+        for round in 0..10 {
+            let (x, y) = if round % 2 == 0 {
+                tokio::join!(a.post(&o1, r#"{"role":"reader"}"#), b.post(&o2, r#"{"role":"reader"}"#))
+            } else {
+                tokio::join!(a.post(&o1, r#"{"role":"reader"}"#), b.delete(&o2))
+            };
+            let mut statuses = [x.status, y.status];
+            statuses.sort_unstable();
+            assert_eq!(statuses, [200, 400], "round {round}");
+            let owners = a.get(&format!("{USERS}?limit=100")).await.body["data"].as_array().unwrap()
+                .iter().filter(|u| u["role"] == "owner").count();
+            assert_eq!(owners, 1, "round {round}");
+            // Put both owners back (o2 afresh if it was deleted).
+            if b.get(&o2).await.status == 404 {
+                a.import(&[user_line("o2", "o2@x.io", 2, "owner")]).await;
+            }
+            for path in [&o1, &o2] {
+                assert_eq!(a.post(path, r#"{"role":"owner"}"#).await.status, 200);
+            }
+        }
+    }
+}
+
+/// A server whose PostgreSQL database refuses connections answers 500 envelopes quickly, and
+/// answers normally again once the database is back, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_gives_errors_then_recovers() {
+    let Some(store) = TestStore::fresh(StoreKind::Postgres).await else {
+        return;
+    };
+    let database = store
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let app = TestApp::spawn_on(Arc::new(store)).await;
+    app.import(&users(3)).await;
+    assert_eq!(app.get(USERS).await.status, 200);
+
+    let admin_url = std::env::var(POSTGRES_ENV).unwrap();
+    let (admin, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {database} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}';"
+        ))
+        .await
+        .unwrap();
+
+    // Requests fail fast with the generic envelope; a key the cache no longer vouches for
+    // cannot be checked either, so both paths are exercised over a few requests.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let r = app.get(&format!("{USERS}/u-0001")).await;
+        r.assert_error(
+            500,
+            None,
+            None,
+            "The server had an error while processing your request.",
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+    let health = app
+        .send(reqwest::Method::GET, "/health", None, None, &[])
+        .await;
+    assert_eq!(health.status, 500);
+
+    admin
+        .batch_execute(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let r = app.get(&format!("{USERS}/u-0001")).await;
+    assert_eq!(r.status, 200, "recovered without a restart: {}", r.body);
+}
