@@ -229,3 +229,30 @@ fn kind_of(store: &TestStore) -> StoreKind {
         StoreKind::Sqlite
     }
 }
+
+/// An unreachable PostgreSQL server: retried, then a clear error and a non-zero exit.
+#[test]
+fn unreachable_database_is_reported() {
+    let started = Instant::now();
+    let out = run(&[
+        "keys",
+        "list",
+        "--database",
+        "postgres://postgres@127.0.0.1:1/nowhere",
+        "--connect-retry",
+        "1s",
+        "--pool-timeout",
+        "500ms",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let message = stderr(&out);
+    assert!(
+        message.contains("PostgreSQL still unreachable"),
+        "{message}"
+    );
+    assert!(
+        message.contains("cannot open the store at postgres://postgres@127.0.0.1:1/nowhere"),
+        "{message}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+}

@@ -137,3 +137,30 @@ async fn a_lost_database_gives_errors_then_recovers() {
     let r = app.get(&format!("{USERS}/u-0001")).await;
     assert_eq!(r.status, 200, "recovered without a restart: {}", r.body);
 }
+
+store_tests! {
+    async fn instances_starting_together_agree(store: TestStore) {
+        // Migrations and the default organization, raced by four openers on an empty store.
+        let url = store.database_url();
+        let opened = join_all((0..4).map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let s = orgusers_store::open(&url).await.expect("open");
+                s.ensure_organization(None).await.expect("default organization")
+            })
+        }))
+        .await;
+        let first = &opened[0];
+        assert!(opened.iter().all(|org| org == first), "{opened:?}");
+    }
+}
+
+async fn join_all<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await.expect("task"));
+    }
+    out
+}
