@@ -1,0 +1,50 @@
+"""Checks the official spec cannot express, because it documents only the 200 answers: the status
+codes the project contract allows for each operation, and the OpenAI error envelope on every
+error. Loaded by schemathesis through SCHEMATHESIS_HOOKS."""
+
+import json
+import pathlib
+
+import jsonschema_rs
+import schemathesis
+
+SCHEMAS = json.loads(
+    (pathlib.Path(__file__).resolve().parents[2] / "schemas" / "organization-users.schemas.json").read_text()
+)
+ERROR_VALIDATOR = jsonschema_rs.validator_for({**SCHEMAS, "$ref": "#/$defs/ErrorResponse"})
+
+# The contract's error table, per operation: 401 for keys, 400 for parameters, bodies and the
+# last-owner rule, 404 for unknown users, 413 for bodies over 1 MiB.
+ALLOWED = {
+    ("GET", "/organization/users"): {200, 400, 401},
+    ("GET", "/organization/users/{user_id}"): {200, 401, 404},
+    ("POST", "/organization/users/{user_id}"): {200, 400, 401, 404, 413},
+    ("DELETE", "/organization/users/{user_id}"): {200, 400, 401, 404},
+}
+
+
+@schemathesis.check
+def contract_status_codes(ctx, response, case):
+    method = case.method.upper()
+    # A method the path does not serve is an unknown URL to OpenAI: 404, not 405.
+    allowed = ALLOWED.get((method, case.operation.path), {404})
+    if response.status_code not in allowed:
+        raise AssertionError(
+            f"{method} {case.operation.path} answered {response.status_code}; "
+            f"the contract allows {sorted(allowed)}"
+        )
+
+
+@schemathesis.check
+def openai_error_envelope(ctx, response, case):
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError as e:
+        raise AssertionError(f"error body is not JSON: {e}") from e
+    errors = [str(e) for e in ERROR_VALIDATOR.iter_errors(body)]
+    if errors:
+        raise AssertionError(f"error body does not match the OpenAI envelope: {errors}")
+    if response.headers.get("content-type", [""])[0] != "application/json":
+        raise AssertionError(f"error content-type {response.headers.get('content-type')}")
