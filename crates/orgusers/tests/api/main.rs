@@ -4,6 +4,8 @@
 
 mod harness;
 
+mod async_openai;
+
 mod cli;
 mod errors;
 mod isolation;
