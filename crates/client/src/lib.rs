@@ -1,0 +1,343 @@
+//! A typed client for the OpenAI Admin API *organization users* resource.
+//!
+//! It speaks to any server of this API: orgusers, or the real one at
+//! `https://api.openai.com/v1`. Models are the shared wire types of [`orgusers_api`].
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt;
+//! use orgusers_client::{Client, ListParams};
+//!
+//! # async fn run() -> Result<(), orgusers_client::Error> {
+//! // OPENAI_ADMIN_KEY and OPENAI_BASE_URL, as the official SDKs read them.
+//! let client = Client::from_env()?;
+//! let users = client.users();
+//!
+//! // One page.
+//! let page = users.list(&ListParams { limit: Some(10), ..ListParams::default() }).await?;
+//! println!("{} users, more: {}", page.data.len(), page.has_more);
+//!
+//! // Every user, page after page.
+//! let everyone: Vec<_> = users.list_all(ListParams::default()).try_collect().await?;
+//!
+//! // Filter by email, change a role.
+//! let ada = users.list(&ListParams::emails(["ada@example.com"])).await?;
+//! if let Some(user) = ada.data.first() {
+//!     let update = orgusers_api::UserUpdate { role: Some(Some("owner".into())), ..Default::default() };
+//!     users.update(&user.id, &update).await?;
+//! }
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod retry;
+#[cfg(test)]
+mod scripted_tests;
+
+use std::time::Duration;
+
+use futures_util::Stream;
+use orgusers_api::{User, UserDeleted, UserList, UserUpdate};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+pub use error::Error;
+
+/// The real API, used when `OPENAI_BASE_URL` is not set.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// A client of one server with one admin key. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    admin_key: String,
+    max_retries: u32,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of a [`Client`] before it is built.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    admin_key: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_retries: u32,
+}
+
+impl ClientBuilder {
+    /// The whole-request timeout (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The connection timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How many times a request is retried after a 429, a 5xx or a connection failure
+    /// (default 2, as the official SDKs).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        if self.admin_key.is_empty() {
+            return Err(Error::Config("an admin key is required".into()));
+        }
+        #[cfg(feature = "tls")]
+        {
+            // Idempotent: a provider installed earlier (by us or the program) stays.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(concat!("orgusers-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            base_url: self.base_url.trim_end_matches('/').to_owned(),
+            admin_key: self.admin_key,
+            max_retries: self.max_retries,
+        })
+    }
+}
+
+impl Client {
+    /// A builder for a server at `base_url` (ending in `/v1`) with an admin key.
+    ///
+    /// ```
+    /// let client = orgusers_client::Client::builder("http://127.0.0.1:8080/v1", "sk-admin-…")
+    ///     .max_retries(0)
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn builder(base_url: impl Into<String>, admin_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            admin_key: admin_key.into(),
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 2,
+        }
+    }
+
+    /// A client configured as the official SDKs are: `OPENAI_ADMIN_KEY` (required) and
+    /// `OPENAI_BASE_URL` (default [`DEFAULT_BASE_URL`]).
+    pub fn from_env() -> Result<Self, Error> {
+        let key = std::env::var("OPENAI_ADMIN_KEY")
+            .map_err(|_| Error::Config("OPENAI_ADMIN_KEY is not set".into()))?;
+        let base = std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
+        Self::builder(base, key).build()
+    }
+
+    /// The users of the key's organization.
+    pub fn users(&self) -> Users<'_> {
+        Users { client: self }
+    }
+
+    /// Sends one request, retrying as configured, and decodes a 2xx body.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&UserUpdate>,
+    ) -> Result<T, Error> {
+        let url = format!("{}{path_and_query}", self.base_url);
+        let mut attempt = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&self.admin_key);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = request.send().await;
+            let wait = retry::decide(&outcome, attempt, self.max_retries);
+            match (outcome, wait) {
+                (_, Some(wait)) => {
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                (Ok(response), None) => return error::decode(response).await,
+                (Err(e), None) => return Err(Error::Http(e)),
+            }
+        }
+    }
+}
+
+/// What a list request asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    /// Page size, 1 to 100 (the server's default is 20).
+    pub limit: Option<u32>,
+    /// Start after this user id.
+    pub after: Option<String>,
+    /// Only users with one of these emails (case-insensitive). Empty: no filter.
+    pub emails: Vec<String>,
+}
+
+impl ListParams {
+    /// A filter on emails.
+    pub fn emails<S: Into<String>>(emails: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            emails: emails.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The query string, encoded as the official SDKs encode it: `emails%5B%5D=` repeated, `+`
+    /// as `%2B`.
+    pub fn query_string(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for email in &self.emails {
+            query.append_pair("emails[]", email);
+        }
+        if let Some(limit) = self.limit {
+            query.append_pair("limit", &limit.to_string());
+        }
+        if let Some(after) = &self.after {
+            query.append_pair("after", after);
+        }
+        query.finish()
+    }
+}
+
+/// Characters left as they are in a path segment (RFC 3986 unreserved).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn user_path(id: &str) -> String {
+    format!(
+        "/organization/users/{}",
+        percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
+    )
+}
+
+/// The `/organization/users` resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'a> {
+    client: &'a Client,
+}
+
+impl<'a> Users<'a> {
+    /// One page of users.
+    pub async fn list(&self, params: &ListParams) -> Result<UserList, Error> {
+        let query = params.query_string();
+        let path = if query.is_empty() {
+            "/organization/users".to_owned()
+        } else {
+            format!("/organization/users?{query}")
+        };
+        self.client.send(Method::GET, &path, None).await
+    }
+
+    /// Every user from `params.after` on, fetching pages of `params.limit` as the stream is
+    /// read. The stream ends after the first error.
+    pub fn list_all(self, params: ListParams) -> impl Stream<Item = Result<User, Error>> + 'a {
+        struct Walk {
+            params: ListParams,
+            buffered: std::vec::IntoIter<User>,
+            done: bool,
+        }
+        let start = Walk {
+            params,
+            buffered: Vec::new().into_iter(),
+            done: false,
+        };
+        futures_util::stream::unfold(start, move |mut walk| async move {
+            loop {
+                if let Some(user) = walk.buffered.next() {
+                    return Some((Ok(user), walk));
+                }
+                if walk.done {
+                    return None;
+                }
+                match self.list(&walk.params).await {
+                    Ok(page) => {
+                        walk.done = !page.has_more || page.last_id.is_none();
+                        walk.params.after = page.last_id;
+                        walk.buffered = page.data.into_iter();
+                    }
+                    Err(e) => {
+                        walk.done = true;
+                        walk.buffered = Vec::new().into_iter();
+                        return Some((Err(e), walk));
+                    }
+                }
+            }
+        })
+    }
+
+    /// One user.
+    pub async fn retrieve(&self, id: &str) -> Result<User, Error> {
+        self.client.send(Method::GET, &user_path(id), None).await
+    }
+
+    /// Changes a user's role or metadata; returns the user as it now is.
+    pub async fn update(&self, id: &str, update: &UserUpdate) -> Result<User, Error> {
+        self.client
+            .send(Method::POST, &user_path(id), Some(update))
+            .await
+    }
+
+    /// Deletes a user.
+    pub async fn delete(&self, id: &str) -> Result<UserDeleted, Error> {
+        self.client.send(Method::DELETE, &user_path(id), None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_encoded_as_the_sdks_do() {
+        let params = ListParams {
+            limit: Some(5),
+            after: Some("user-1".into()),
+            emails: vec!["a+b@x.io".into(), "zoë@x.io".into()],
+        };
+        assert_eq!(
+            params.query_string(),
+            "emails%5B%5D=a%2Bb%40x.io&emails%5B%5D=zo%C3%AB%40x.io&limit=5&after=user-1"
+        );
+        assert_eq!(ListParams::default().query_string(), "");
+    }
+
+    #[test]
+    fn user_ids_are_escaped_in_paths() {
+        assert_eq!(
+            user_path("user-abc_1.2"),
+            "/organization/users/user-abc_1.2"
+        );
+        assert_eq!(user_path("a/b c"), "/organization/users/a%2Fb%20c");
+    }
+
+    #[test]
+    fn builder_needs_a_key() {
+        assert!(matches!(
+            Client::builder("http://x/v1", "").build(),
+            Err(Error::Config(_))
+        ));
+    }
+}
