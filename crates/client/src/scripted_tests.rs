@@ -14,10 +14,13 @@ use serde_json::json;
 
 use crate::{Client, Error, ListParams};
 
+/// One scripted answer: status, extra headers, JSON body.
+type Answer = (u16, Vec<(&'static str, &'static str)>, serde_json::Value);
+
 /// Answers with `script[n]` on the n-th request (the last one repeats), counting requests.
 #[derive(Clone)]
 struct Script {
-    answers: Arc<Vec<(u16, Vec<(&'static str, &'static str)>, serde_json::Value)>>,
+    answers: Arc<Vec<Answer>>,
     count: Arc<AtomicUsize>,
 }
 
@@ -45,9 +48,7 @@ async fn serve(app: Router) -> String {
     base
 }
 
-async fn scripted_server(
-    answers: Vec<(u16, Vec<(&'static str, &'static str)>, serde_json::Value)>,
-) -> (Client, Arc<AtomicUsize>) {
+async fn scripted_server(answers: Vec<Answer>) -> (Client, Arc<AtomicUsize>) {
     let script = Script {
         answers: Arc::new(answers),
         count: Arc::default(),
