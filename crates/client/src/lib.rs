@@ -45,6 +45,18 @@ pub use error::Error;
 /// The real API, used when `OPENAI_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
+/// Makes rustls use the ring provider for this process, unless one is installed already.
+///
+/// [`ClientBuilder::build`] calls it. A program that builds other HTTP clients on the same
+/// reqwest (whose TLS needs a process-wide provider once this crate is linked) calls it first.
+pub fn install_tls_provider() {
+    #[cfg(feature = "tls")]
+    {
+        // Fails only when a provider is installed already, which is what we want.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// A client of one server with one admin key. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
@@ -98,11 +110,7 @@ impl ClientBuilder {
         if self.admin_key.is_empty() {
             return Err(Error::Config("an admin key is required".into()));
         }
-        #[cfg(feature = "tls")]
-        {
-            // Idempotent: a provider installed earlier (by us or the program) stays.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)

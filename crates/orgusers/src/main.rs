@@ -5,6 +5,7 @@ mod keys;
 mod seed;
 mod serve;
 mod transfer;
+mod users;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,8 @@ enum Command {
     /// Manage admin API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List, show, change and delete users over HTTP (orgusers or the real API).
+    Users(users::UsersArgs),
 }
 
 /// Where the data lives; shared by every store command.
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
             Command::Export(args) => transfer::export(args).await,
             Command::Seed(args) => seed::run(args).await,
             Command::Keys(command) => keys::run(command).await,
+            Command::Users(args) => users::run(args).await,
         }
     });
     match result {

@@ -203,6 +203,7 @@ store_tests! {
         let lines: Vec<String> = (0..5).map(|i| json!({"id": format!("p-{i}"), "email": format!("p{i}@x.io"), "role": if i == 0 {"owner"} else {"reader"}, "added_at": i}).to_string()).collect();
         run_ok(&["import", "--database", &store.url, &write_file(&store, "p.jsonl", &lines)]);
         let server = ServerProcess::start(&store.url, &["--admin-key", CLI_KEY]);
+        orgusers_client::install_tls_provider();
         let client = reqwest::Client::new();
         let modified = client.post(format!("{}{USERS}/p-3", server.base)).bearer_auth(CLI_KEY)
             .body(r#"{"role":"owner","technical_level":"acknowledged"}"#).send().await.unwrap();

@@ -246,12 +246,14 @@ impl TestApp {
     /// A server on a fresh store with the default organization (key [`KEY`]) and a second one
     /// ([`OTHER_ORG`], key [`OTHER_KEY`]). `None` when the store kind is not available.
     pub async fn spawn(kind: StoreKind) -> Option<Self> {
+        orgusers_client::install_tls_provider();
         let test_store = TestStore::fresh(kind).await?;
         Some(Self::spawn_on(Arc::new(test_store)).await)
     }
 
     /// A server on an existing store, which several servers may share.
     pub async fn spawn_on(test_store: Arc<TestStore>) -> Self {
+        orgusers_client::install_tls_provider();
         let store = test_store.open().await;
         let org = store
             .ensure_organization(None)
@@ -633,6 +635,7 @@ impl Drop for ServerProcess {
 
 /// A blocking GET for binary tests.
 pub async fn http_get(base: &str, path: &str, key: &str) -> (u16, Value) {
+    orgusers_client::install_tls_provider();
     let response = reqwest::Client::new()
         .get(format!("{base}{path}"))
         .bearer_auth(key)

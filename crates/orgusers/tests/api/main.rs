@@ -7,6 +7,7 @@ mod harness;
 mod async_openai;
 
 mod cli;
+mod cli_users;
 mod errors;
 mod isolation;
 mod listing;
