@@ -266,11 +266,12 @@ fn write_csv_row(writer: &mut csv::Writer<Vec<u8>>, user: &User) -> anyhow::Resu
     Ok(())
 }
 
-/// The terminal's width when `COLUMNS` says it, else 80.
+/// `COLUMNS` when set, else the terminal's width when printing to one, else 80.
 fn table_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)))
         .filter(|&c: &usize| c >= 40)
         .unwrap_or(80)
 }
