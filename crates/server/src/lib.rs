@@ -8,7 +8,7 @@ mod drain;
 mod error;
 mod extract;
 mod keys;
-mod params;
+pub mod params;
 mod stamp;
 mod users;
 

@@ -1,4 +1,5 @@
 //! Parsing of request inputs into validated values: the list query and the modify body.
+//! Public for the benchmarks; the handlers are its only other callers.
 
 use orgusers_store::{EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery};
 use serde_json::Value;
