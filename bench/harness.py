@@ -177,15 +177,21 @@ def main():
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
-        results.append(run_store("SQLite", f"sqlite://{work / 'bench.db'}", args, work))
+        stores = [("SQLite", f"sqlite://{work / 'bench.db'}")]
         if args.postgres:
-            results.append(run_store("PostgreSQL", args.postgres, args, work))
-    text = markdown(results, args, command)
+            stores.append(("PostgreSQL", args.postgres))
+        for label, database in stores:
+            results.append(run_store(label, database, args, work))
+            # Written after each store, so a long run keeps what it measured.
+            write_results(results, args, command)
+    print(markdown(results, args, command))
+
+
+def write_results(results, args, command):
     out_dir = BENCH / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "latest.md").write_text(text + "\n")
+    (out_dir / "latest.md").write_text(markdown(results, args, command) + "\n")
     (out_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(text)
 
 
 if __name__ == "__main__":

@@ -505,6 +505,9 @@ impl Store for PostgresStore {
     ) -> Result<ImportSummary, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // The table grows inside this transaction, unseen by the planner's statistics: without
+        // this, the per-batch lookups by id and email may be planned as scans of the whole table.
+        tx.batch_execute("SET LOCAL enable_seqscan = off").await?;
         insert_organization(&tx, org).await?;
         lock_organization(&tx, org).await?;
         let mut import = BatchImport {

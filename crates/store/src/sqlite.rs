@@ -74,6 +74,13 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Deleted users' personal data is overwritten on disk, not merely unlinked.
     conn.pragma_update(None, "secure_delete", "ON")?;
+    // The bundled SQLite is built with STAT4, which re-plans (re-parses) a cached statement with
+    // a range on bound values every time it runs, as the list query's cursor is. A stable plan is
+    // what we want anyway: the indexes are chosen for these queries.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 

@@ -257,3 +257,71 @@ fn unreachable_database_is_reported() {
     );
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+/// One log line per request with its method, path, status, latency and request id; never a key.
+#[test]
+fn logs_name_requests_and_never_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let mut child = orgusers()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+            "--admin-key",
+            CLI_KEY,
+        ])
+        .env("ORGUSERS_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    let base = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let wrong_key = "sk-admin-this-must-not-be-logged-1234";
+    runtime.block_on(async {
+        assert_eq!(http_get(&base, USERS, CLI_KEY).await.0, 200);
+        assert_eq!(
+            http_get(&base, "/v1/organization/users/u-404", wrong_key)
+                .await
+                .0,
+            401
+        );
+    });
+    // SIGTERM would be gentler, but the log lines are written before each answer is sent.
+    child.kill().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    child.wait().unwrap();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("request_id=")).collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].contains("method=GET")
+            && lines[0].contains("path=/v1/organization/users")
+            && lines[0].contains("status=200")
+            && lines[0].contains("latency_us="),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("status=401") && lines[1].contains("path=/v1/organization/users/u-404"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        !log.contains(CLI_KEY) && !log.contains(wrong_key) && !log.contains("must-not-be-logged"),
+        "a key reached the log: {log}"
+    );
+}
