@@ -87,6 +87,18 @@ impl OrgArgs {
     pub fn parsed(&self) -> anyhow::Result<Option<OrgId>> {
         Ok(self.org.as_deref().map(OrgId::parse).transpose()?)
     }
+
+    /// The organization a write goes to: `--org`, else the default one, else a new id that the
+    /// write itself creates (and so makes the default) on an empty store.
+    pub async fn write_target(&self, store: &dyn Store) -> anyhow::Result<OrgId> {
+        Ok(match self.parsed()? {
+            Some(org) => org,
+            None => store
+                .default_organization()
+                .await?
+                .unwrap_or_else(OrgId::generate),
+        })
+    }
 }
 
 fn init_logging() {

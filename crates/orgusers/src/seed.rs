@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use clap::Args;
-use orgusers_store::{EmailAddress, ImportSource, ImportedUser, OrgId, Role, UserId};
+use orgusers_store::{EmailAddress, ImportSource, ImportedUser, Role, UserId};
 
 use crate::{OrgArgs, StoreArgs};
 
@@ -162,13 +162,7 @@ fn seeded_users(count: usize, seed: u64) -> ImportSource {
 
 pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
     let store = args.store.open().await?;
-    let org = match args.org.parsed()? {
-        Some(org) => org,
-        None => store
-            .default_organization()
-            .await?
-            .unwrap_or_else(OrgId::generate),
-    };
+    let org = args.org.write_target(store.as_ref()).await?;
     let started = Instant::now();
     let summary = store
         .import_users(&org, seeded_users(args.count, args.seed))

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use orgusers_store::{ImportError, ImportSource, ImportedUser, OrgId, UserQuery};
+use orgusers_store::{ImportError, ImportSource, ImportedUser, UserQuery};
 
 use crate::{OrgArgs, StoreArgs};
 
@@ -87,14 +87,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         (Box::new(file), total)
     };
     let store = args.store.open().await?;
-    let org = match args.org.parsed()? {
-        Some(org) => org,
-        // The default organization, or the one this import creates on an empty store.
-        None => store
-            .default_organization()
-            .await?
-            .unwrap_or_else(OrgId::generate),
-    };
+    let org = args.org.write_target(store.as_ref()).await?;
     let progress = progress_bar(total);
     let started = Instant::now();
     let source = records(BufReader::with_capacity(1 << 16, reader), progress.clone());

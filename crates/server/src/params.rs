@@ -1,7 +1,9 @@
 //! Parsing of request inputs into validated values: the list query and the modify body.
 //! Public for the benchmarks; the handlers are its only other callers.
 
-use orgusers_store::{EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery};
+use orgusers_store::{
+    EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery, json_type,
+};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -39,19 +41,6 @@ pub fn list_query(raw: Option<&str>) -> Result<UserQuery, ApiError> {
         after: after.filter(|a| !a.is_empty()),
         emails,
     })
-}
-
-/// The JSON type of a value, as error messages name it.
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A value as an error message quotes it: strings in single quotes, anything else as JSON.

@@ -250,8 +250,9 @@ impl FieldReader<'_> {
     }
 }
 
-fn expected(what: &str, got: &Value) -> String {
-    let kind = match got {
+/// The JSON type of a value as messages name it ("an integer", "a string", ...).
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
@@ -259,8 +260,11 @@ fn expected(what: &str, got: &Value) -> String {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    };
-    format!("expected {what}, got {kind}")
+    }
+}
+
+fn expected(what: &str, got: &Value) -> String {
+    format!("expected {what}, got {}", json_type(got))
 }
 
 impl ImportedUser {

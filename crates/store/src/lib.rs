@@ -17,7 +17,7 @@ pub use domain::{
     AdminKey, EmailAddress, EmailFilter, InvalidValue, KeyHash, LimitError, OrgId, PageLimit, Role,
     UserId,
 };
-pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser};
+pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser, json_type};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

@@ -69,7 +69,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL lets readers run beside the writer; synchronous=FULL fsyncs every commit, so a write
     // that was acknowledged survives a crash of the process or of the machine.
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    set_wal_mode(&conn)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Deleted users' personal data is overwritten on disk, not merely unlinked.
@@ -82,6 +82,27 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         true,
     )?;
     Ok(conn)
+}
+
+/// Switches the file to WAL. Two processes opening a new file at once can find it locked while
+/// the other switches, and this pragma does not wait on the busy handler: retry until the busy
+/// timeout.
+fn set_wal_mode(conn: &Connection) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
