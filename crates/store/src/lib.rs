@@ -5,6 +5,7 @@
 pub mod domain;
 mod import;
 mod postgres;
+mod row;
 mod sqlite;
 
 use std::path::PathBuf;

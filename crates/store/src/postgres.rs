@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use orgusers_api::{NESTED_USER_OBJECT, NestedUser, USER_OBJECT, User};
+use orgusers_api::User;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 use crate::domain::generate_key_id;
+use crate::row::{StoredUser, USER_COLUMNS};
 use crate::{
     AdminKey, ImportSource, ImportSummary, ImportedUser, KeyHash, KeyInfo, OrgId, Role, Store,
     StoreError, StoreOptions, UserChange, UserId, UserPage, UserQuery, now,
@@ -30,11 +31,6 @@ const MIGRATION_LOCK: i64 = 0x6f72_6775_7365_7201;
 const DEFAULT_ORG_LOCK: i64 = 0x6f72_6775_7365_7202;
 /// Records written per statement during an import.
 const IMPORT_BATCH: usize = 2000;
-
-/// The columns of a user row, in the order [`user_from_row`] reads them.
-const USER_COLUMNS: &str = "id, name, email, role, added_at, is_default, created, picture, \
-    enabled, banned, banned_at, is_service_account, is_scale_tier_authorized_purchaser, \
-    is_scim_managed, api_key_last_used_at, technical_level, developer_persona";
 
 /// A store in a PostgreSQL database.
 #[derive(Clone)]
@@ -122,39 +118,28 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
 }
 
 fn user_from_row(row: &Row) -> Result<User, StoreError> {
-    let read = || -> Result<User, tokio_postgres::Error> {
-        let id: String = row.try_get(0)?;
-        let name: Option<String> = row.try_get(1)?;
-        let email: Option<String> = row.try_get(2)?;
-        Ok(User {
-            object: USER_OBJECT.to_owned(),
-            user: Some(NestedUser {
-                object: NESTED_USER_OBJECT.to_owned(),
-                id: id.clone(),
-                email: email.clone(),
-                name: name.clone(),
-                picture: row.try_get(7)?,
-                enabled: row.try_get(8)?,
-                banned: row.try_get(9)?,
-                banned_at: row.try_get(10)?,
-            }),
-            id,
-            name,
-            email,
-            role: Some(row.try_get(3)?),
+    let read = || -> Result<StoredUser, tokio_postgres::Error> {
+        Ok(StoredUser {
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            email: row.try_get(2)?,
+            role: row.try_get(3)?,
             added_at: row.try_get(4)?,
             is_default: row.try_get(5)?,
             created: row.try_get(6)?,
+            picture: row.try_get(7)?,
+            enabled: row.try_get(8)?,
+            banned: row.try_get(9)?,
+            banned_at: row.try_get(10)?,
             is_service_account: row.try_get(11)?,
             is_scale_tier_authorized_purchaser: row.try_get(12)?,
             is_scim_managed: row.try_get(13)?,
             api_key_last_used_at: row.try_get(14)?,
             technical_level: row.try_get(15)?,
             developer_persona: row.try_get(16)?,
-            projects: None,
         })
     };
-    Ok(read()?)
+    Ok(read()?.into())
 }
 
 fn key_info_from_row(row: &Row) -> Result<KeyInfo, StoreError> {

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use orgusers_api::{NESTED_USER_OBJECT, NestedUser, USER_OBJECT, User};
+use orgusers_api::User;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use crate::domain::generate_key_id;
+use crate::row::{StoredUser, USER_COLUMNS, USER_COLUMNS_OF_U};
 use crate::{
     AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Role, Store, StoreError,
     UserChange, UserId, UserPage, UserQuery, now,
@@ -29,17 +30,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reader connections, and so reads running at once: more would only queue for the cores and
 /// each connection holds its own page cache (`cache_size`, 2 MiB by default).
 const MAX_READERS: usize = 8;
-
-/// The columns of a user row, in the order [`user_from_row`] reads them.
-const USER_COLUMNS: &str = "id, name, email, role, added_at, is_default, created, picture, \
-    enabled, banned, banned_at, is_service_account, is_scale_tier_authorized_purchaser, \
-    is_scim_managed, api_key_last_used_at, technical_level, developer_persona";
-
-/// [`USER_COLUMNS`] of the table aliased `u`.
-const USER_COLUMNS_OF_U: &str = "u.id, u.name, u.email, u.role, u.added_at, u.is_default, \
-    u.created, u.picture, u.enabled, u.banned, u.banned_at, u.is_service_account, \
-    u.is_scale_tier_authorized_purchaser, u.is_scim_managed, u.api_key_last_used_at, \
-    u.technical_level, u.developer_persona";
 
 /// A store in one SQLite file.
 #[derive(Clone)]
@@ -199,36 +189,26 @@ impl Inner {
 }
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let id: String = row.get(0)?;
-    let name: Option<String> = row.get(1)?;
-    let email: Option<String> = row.get(2)?;
-    Ok(User {
-        object: USER_OBJECT.to_owned(),
-        user: Some(NestedUser {
-            object: NESTED_USER_OBJECT.to_owned(),
-            id: id.clone(),
-            email: email.clone(),
-            name: name.clone(),
-            picture: row.get(7)?,
-            enabled: row.get(8)?,
-            banned: row.get(9)?,
-            banned_at: row.get(10)?,
-        }),
-        id,
-        name,
-        email,
-        role: Some(row.get(3)?),
+    Ok(StoredUser {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        email: row.get(2)?,
+        role: row.get(3)?,
         added_at: row.get(4)?,
         is_default: row.get(5)?,
         created: row.get(6)?,
+        picture: row.get(7)?,
+        enabled: row.get(8)?,
+        banned: row.get(9)?,
+        banned_at: row.get(10)?,
         is_service_account: row.get(11)?,
         is_scale_tier_authorized_purchaser: row.get(12)?,
         is_scim_managed: row.get(13)?,
         api_key_last_used_at: row.get(14)?,
         technical_level: row.get(15)?,
         developer_persona: row.get(16)?,
-        projects: None,
-    })
+    }
+    .into())
 }
 
 fn live_user(conn: &Connection, org: &OrgId, id: &str) -> Result<User, StoreError> {
