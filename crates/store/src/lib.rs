@@ -116,6 +116,31 @@ pub struct UserChange {
     pub developer_persona: Option<Option<String>>,
 }
 
+/// Whether `user` is one of its organization's owners.
+pub(crate) fn is_owner(user: &User) -> bool {
+    user.role.as_deref() == Some(Role::Owner.as_str())
+}
+
+impl UserChange {
+    /// Whether applying this to `user` takes an owner away (the last-owner guard's question).
+    pub(crate) fn demotes_owner(&self, user: &User) -> bool {
+        self.role == Some(Role::Reader) && is_owner(user)
+    }
+
+    /// Applies this change to `user`, which is then what the store writes and answers.
+    pub(crate) fn apply_to(&self, user: &mut User) {
+        if let Some(role) = self.role {
+            user.role = Some(role.as_str().to_owned());
+        }
+        if let Some(level) = &self.technical_level {
+            user.technical_level.clone_from(level);
+        }
+        if let Some(persona) = &self.developer_persona {
+            user.developer_persona.clone_from(persona);
+        }
+    }
+}
+
 /// An admin key as listings show it: never the key itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
@@ -296,6 +321,32 @@ mod tests {
         ));
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    fn user(role: &str) -> User {
+        serde_json::from_value(serde_json::json!({
+            "object": "organization.user", "id": "u", "role": role, "added_at": 1,
+            "technical_level": "old", "developer_persona": "kept"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_apply_field_by_field() {
+        let mut u = user("owner");
+        let change = UserChange {
+            role: Some(Role::Reader),
+            technical_level: Some(None),
+            developer_persona: None,
+        };
+        assert!(change.demotes_owner(&u));
+        assert!(!change.demotes_owner(&user("reader")));
+        assert!(!UserChange::default().demotes_owner(&u));
+        change.apply_to(&mut u);
+        assert_eq!(u.role.as_deref(), Some("reader"));
+        assert_eq!(u.technical_level, None);
+        assert_eq!(u.developer_persona.as_deref(), Some("kept"));
+        assert!(is_owner(&user("owner")) && !is_owner(&user("reader")));
     }
 
     #[test]

@@ -15,9 +15,10 @@ use orgusers_api::User;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 use crate::domain::generate_key_id;
+use crate::is_owner;
 use crate::row::{StoredUser, USER_COLUMNS};
 use crate::{
-    AdminKey, ImportSource, ImportSummary, ImportedUser, KeyHash, KeyInfo, OrgId, Role, Store,
+    AdminKey, ImportSource, ImportSummary, ImportedUser, KeyHash, KeyInfo, OrgId, Store,
     StoreError, StoreOptions, UserChange, UserId, UserPage, UserQuery, now,
 };
 
@@ -415,26 +416,11 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         lock_organization(&tx, org).await?;
-        let current = live_user(&tx, org, id).await?;
-        if change.role == Some(Role::Reader)
-            && current.role.as_deref() == Some(Role::Owner.as_str())
-            && owner_count(&tx, org).await? <= 1
-        {
+        let mut user = live_user(&tx, org, id).await?;
+        if change.demotes_owner(&user) && owner_count(&tx, org).await? <= 1 {
             return Err(StoreError::LastOwner);
         }
-        let role = change
-            .role
-            .map(Role::as_str)
-            .or(current.role.as_deref())
-            .unwrap_or(Role::Reader.as_str());
-        let technical_level = change
-            .technical_level
-            .clone()
-            .unwrap_or(current.technical_level);
-        let developer_persona = change
-            .developer_persona
-            .clone()
-            .unwrap_or(current.developer_persona);
+        change.apply_to(&mut user);
         let stmt = tx
             .prepare_cached(
                 "UPDATE users SET role = $3, technical_level = $4, developer_persona = $5 \
@@ -446,13 +432,12 @@ impl Store for PostgresStore {
             &[
                 &org.as_str(),
                 &id,
-                &role,
-                &technical_level,
-                &developer_persona,
+                &user.role,
+                &user.technical_level,
+                &user.developer_persona,
             ],
         )
         .await?;
-        let user = live_user(&tx, org, id).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -462,9 +447,7 @@ impl Store for PostgresStore {
         let tx = client.transaction().await?;
         lock_organization(&tx, org).await?;
         let current = live_user(&tx, org, id).await?;
-        if current.role.as_deref() == Some(Role::Owner.as_str())
-            && owner_count(&tx, org).await? <= 1
-        {
+        if is_owner(&current) && owner_count(&tx, org).await? <= 1 {
             return Err(StoreError::LastOwner);
         }
         // Erase everything personal; id and added_at stay so cursors keep their place.

@@ -15,10 +15,11 @@ use orgusers_api::User;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use crate::domain::generate_key_id;
+use crate::is_owner;
 use crate::row::{StoredUser, USER_COLUMNS, USER_COLUMNS_OF_U};
 use crate::{
-    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Role, Store, StoreError,
-    UserChange, UserId, UserPage, UserQuery, now,
+    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Store, StoreError, UserChange,
+    UserId, UserPage, UserQuery, now,
 };
 
 mod embedded {
@@ -400,26 +401,11 @@ impl Store for SqliteStore {
         let (org, id, change) = (org.clone(), id.to_owned(), change.clone());
         self.run(move |s| {
             s.write(|tx| {
-                let current = live_user(tx, &org, &id)?;
-                if change.role == Some(Role::Reader)
-                    && current.role.as_deref() == Some(Role::Owner.as_str())
-                    && owner_count(tx, &org)? <= 1
-                {
+                let mut user = live_user(tx, &org, &id)?;
+                if change.demotes_owner(&user) && owner_count(tx, &org)? <= 1 {
                     return Err(StoreError::LastOwner);
                 }
-                let role = change
-                    .role
-                    .map(Role::as_str)
-                    .or(current.role.as_deref())
-                    .unwrap_or(Role::Reader.as_str());
-                let technical_level = change
-                    .technical_level
-                    .clone()
-                    .unwrap_or(current.technical_level);
-                let developer_persona = change
-                    .developer_persona
-                    .clone()
-                    .unwrap_or(current.developer_persona);
+                change.apply_to(&mut user);
                 tx.prepare_cached(
                     "UPDATE users SET role = ?3, technical_level = ?4, developer_persona = ?5 \
                      WHERE org_id = ?1 AND id = ?2 AND deleted = 0",
@@ -427,11 +413,11 @@ impl Store for SqliteStore {
                 .execute(params![
                     org.as_str(),
                     id,
-                    role,
-                    technical_level,
-                    developer_persona
+                    user.role,
+                    user.technical_level,
+                    user.developer_persona
                 ])?;
-                live_user(tx, &org, &id)
+                Ok(user)
             })
         })
         .await
@@ -442,7 +428,7 @@ impl Store for SqliteStore {
         self.run(move |s| {
             s.write(|tx| {
                 let current = live_user(tx, &org, &id)?;
-                if current.role.as_deref() == Some(Role::Owner.as_str()) && owner_count(tx, &org)? <= 1 {
+                if is_owner(&current) && owner_count(tx, &org)? <= 1 {
                     return Err(StoreError::LastOwner);
                 }
                 // Erase everything personal; id and added_at stay so cursors keep their place.
