@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn update_tells_absent_from_null() {
         let u: UserUpdate =
-            serde_json::from_str(r#"{"technical_level":null,"role":"owner"}"#).unwrap_or_default();
+            serde_json::from_str(r#"{"technical_level":null,"role":"owner"}"#).unwrap();
         assert_eq!(u.technical_level, Some(None));
         assert_eq!(u.role, Some(Some("owner".to_owned())));
         assert_eq!(u.developer_persona, None);
@@ -258,7 +258,7 @@ mod tests {
         let empty = UserList::new(vec![], false);
         assert_eq!(empty.first_id, None);
         assert_eq!(empty.last_id, None);
-        let json = serde_json::to_value(&empty).unwrap_or_default();
+        let json = serde_json::to_value(&empty).unwrap();
         assert_eq!(json["first_id"], serde_json::Value::Null);
         assert_eq!(json["object"], "list");
     }
@@ -273,7 +273,7 @@ mod tests {
                 code: None,
             },
         };
-        let json = serde_json::to_string(&e).unwrap_or_default();
+        let json = serde_json::to_string(&e).unwrap();
         assert_eq!(
             json,
             r#"{"error":{"message":"m","type":"server_error","param":null,"code":null}}"#
