@@ -5,6 +5,8 @@
 //! does not require carry `#[serde(default)]` so that answers from other servers of this API (the
 //! real one included) still deserialize.
 
+pub mod render;
+
 use serde::{Deserialize, Serialize};
 
 /// The `object` value of a [`User`].
