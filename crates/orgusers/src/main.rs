@@ -14,6 +14,11 @@ use clap::{Args, Parser, Subcommand};
 use orgusers_store::{DatabaseUrl, OrgId, Store, StoreOptions};
 use std::sync::Arc;
 
+// Every request allocates its buffers and row values; mimalloc's thread-local free lists make
+// that a fraction of the system allocator's cost under load (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "orgusers", version, about, propagate_version = true)]
 struct Cli {

@@ -2,13 +2,31 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use orgusers_api::{Health, User, UserDeleted, UserList};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use orgusers_api::{Health, User, UserDeleted};
 use orgusers_store::StoreError;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, LimitedBody, UserIdParam};
 use crate::params;
+
+/// A JSON body the store has already written (see `Store::list_users_json`).
+pub struct JsonBytes(Vec<u8>);
+
+impl IntoResponse for JsonBytes {
+    fn into_response(self) -> Response {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.0,
+        )
+            .into_response()
+    }
+}
 
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.store.ping().await?;
@@ -21,18 +39,17 @@ pub async fn list(
     State(state): State<AppState>,
     Authenticated(org): Authenticated,
     RawQuery(query): RawQuery,
-) -> Result<Json<UserList>, ApiError> {
+) -> Result<JsonBytes, ApiError> {
     let query = params::list_query(query.as_deref())?;
-    let page = state.store.list_users(&org, &query).await?;
-    Ok(Json(UserList::new(page.users, page.has_more)))
+    Ok(JsonBytes(state.store.list_users_json(&org, &query).await?))
 }
 
 pub async fn retrieve(
     State(state): State<AppState>,
     Authenticated(org): Authenticated,
     UserIdParam(id): UserIdParam,
-) -> Result<Json<User>, ApiError> {
-    Ok(Json(state.store.get_user(&org, &id).await?))
+) -> Result<JsonBytes, ApiError> {
+    Ok(JsonBytes(state.store.get_user_json(&org, &id).await?))
 }
 
 pub async fn modify(

@@ -64,22 +64,36 @@ impl ImportedUser {
 
     /// The refusal of a record whose id an earlier line of the file already had.
     pub fn duplicate_id(&self, id: &str) -> ImportError {
-        ImportError {
-            line: self.line,
+        ImportError::duplicate_id(self.line, id)
+    }
+
+    /// The refusal of a record whose email another live user already has.
+    pub fn email_taken(&self, holder: &str) -> ImportError {
+        ImportError::email_taken(
+            self.line,
+            self.email.as_ref().map_or("", EmailAddress::as_str),
+            holder,
+        )
+    }
+}
+
+impl ImportError {
+    /// The refusal of line `line`, whose id `id` an earlier line of the file already had.
+    pub fn duplicate_id(line: usize, id: &str) -> Self {
+        Self {
+            line,
             field: Some("id".into()),
             message: format!("user {id} appears earlier in the file"),
         }
     }
 
-    /// The refusal of a record whose email another live user already has.
-    pub fn email_taken(&self, holder: &str) -> ImportError {
-        ImportError {
-            line: self.line,
+    /// The refusal of line `line`, whose email `email` (as the line gives it) the live user
+    /// `holder` already has.
+    pub fn email_taken(line: usize, email: &str, holder: &str) -> Self {
+        Self {
+            line,
             field: Some("email".into()),
-            message: format!(
-                "{} is already the email of user {holder}",
-                self.email.as_ref().map_or("", EmailAddress::as_str)
-            ),
+            message: format!("{email} is already the email of user {holder}"),
         }
     }
 }

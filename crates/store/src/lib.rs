@@ -11,8 +11,9 @@ mod sqlite;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use async_trait::async_trait;
-use orgusers_api::User;
+use orgusers_api::{User, UserList};
 
 pub use domain::{
     AdminKey, EmailAddress, EmailFilter, InvalidValue, KeyHash, LimitError, OrgId, PageLimit, Role,
@@ -196,6 +197,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// One user.
     async fn get_user(&self, org: &OrgId, id: &str) -> Result<User, StoreError>;
+
+    /// [`Self::list_users`] as the JSON of the API's list object.
+    ///
+    /// A store that can write the JSON straight from its rows overrides this (and
+    /// [`Self::get_user_json`]): building owned [`User`]s only to serialize them was most of the
+    /// cost of a large page.
+    async fn list_users_json(&self, org: &OrgId, query: &UserQuery) -> Result<Vec<u8>, StoreError> {
+        let page = self.list_users(org, query).await?;
+        let list = UserList::new(page.users, page.has_more);
+        Ok(serde_json::to_vec(&list).context("cannot encode a page of users")?)
+    }
+
+    /// [`Self::get_user`] as the JSON of the API's user object.
+    async fn get_user_json(&self, org: &OrgId, id: &str) -> Result<Vec<u8>, StoreError> {
+        let user = self.get_user(org, id).await?;
+        Ok(serde_json::to_vec(&user).context("cannot encode a user")?)
+    }
 
     /// Applies `change` and returns the user as it now is.
     async fn update_user(

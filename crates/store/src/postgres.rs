@@ -5,33 +5,35 @@
 //! (`SELECT … FOR UPDATE`), so the last-owner guard holds across instances: two demotions of the
 //! last two owners, through two servers, are serialised and the second one sees the first.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use orgusers_api::User;
+use orgusers_api::render::UserFields;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 use crate::domain::generate_key_id;
 use crate::is_owner;
-use crate::row::{StoredUser, USER_COLUMNS};
+use crate::row::USER_COLUMNS;
 use crate::{
-    AdminKey, ImportSource, ImportSummary, ImportedUser, KeyHash, KeyInfo, OrgId, Store,
-    StoreError, StoreOptions, UserChange, UserId, UserPage, UserQuery, now,
+    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Store, StoreError,
+    StoreOptions, UserChange, UserPage, UserQuery, now,
 };
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
 }
 
+mod import;
+
+/// Imports of at least this many rows refresh the planner's statistics of the users table.
+const ANALYZE_AFTER_ROWS: usize = 10_000;
 /// Advisory lock held while migrations run, so that instances starting together take turns.
 const MIGRATION_LOCK: i64 = 0x6f72_6775_7365_7201;
 /// Advisory lock held while the default organization is looked up or created.
 const DEFAULT_ORG_LOCK: i64 = 0x6f72_6775_7365_7202;
-/// Records written per statement during an import.
-const IMPORT_BATCH: usize = 2000;
 
 /// A store in a PostgreSQL database.
 #[derive(Clone)]
@@ -119,28 +121,26 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
 }
 
 fn user_from_row(row: &Row) -> Result<User, StoreError> {
-    let read = || -> Result<StoredUser, tokio_postgres::Error> {
-        Ok(StoredUser {
-            id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            email: row.try_get(2)?,
-            role: row.try_get(3)?,
-            added_at: row.try_get(4)?,
-            is_default: row.try_get(5)?,
-            created: row.try_get(6)?,
-            picture: row.try_get(7)?,
-            enabled: row.try_get(8)?,
-            banned: row.try_get(9)?,
-            banned_at: row.try_get(10)?,
-            is_service_account: row.try_get(11)?,
-            is_scale_tier_authorized_purchaser: row.try_get(12)?,
-            is_scim_managed: row.try_get(13)?,
-            api_key_last_used_at: row.try_get(14)?,
-            technical_level: row.try_get(15)?,
-            developer_persona: row.try_get(16)?,
-        })
+    let fields = UserFields {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        email: row.try_get(2)?,
+        role: row.try_get(3)?,
+        added_at: row.try_get(4)?,
+        is_default: row.try_get(5)?,
+        created: row.try_get(6)?,
+        picture: row.try_get(7)?,
+        enabled: row.try_get(8)?,
+        banned: row.try_get(9)?,
+        banned_at: row.try_get(10)?,
+        is_service_account: row.try_get(11)?,
+        is_scale_tier_authorized_purchaser: row.try_get(12)?,
+        is_scim_managed: row.try_get(13)?,
+        api_key_last_used_at: row.try_get(14)?,
+        technical_level: row.try_get(15)?,
+        developer_persona: row.try_get(16)?,
     };
-    Ok(read()?.into())
+    Ok(fields.to_user())
 }
 
 fn key_info_from_row(row: &Row) -> Result<KeyInfo, StoreError> {
@@ -294,7 +294,7 @@ impl Store for PostgresStore {
             }
             Some(owner) if owner == org.as_str() => {
                 tx.execute(
-                    "UPDATE admin_keys SET revoked_at = NULL WHERE key_hash = $1",
+                    "UPDATE admin_keys SET revoked_at = NULL WHERE key_hash = $1 AND revoked_at IS NOT NULL",
                     &[&hash.0.as_slice()],
                 )
                 .await?;
@@ -469,220 +469,23 @@ impl Store for PostgresStore {
     async fn import_users(
         &self,
         org: &OrgId,
-        mut source: ImportSource,
+        source: ImportSource,
     ) -> Result<ImportSummary, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // The table grows inside this transaction, unseen by the planner's statistics: without
-        // this, the per-batch lookups by id and email may be planned as scans of the whole table.
-        tx.batch_execute("SET LOCAL enable_seqscan = off").await?;
+        // Sorts and hashes of a large import's staging table stay in memory.
+        tx.batch_execute("SET LOCAL work_mem = '256MB'").await?;
         insert_organization(&tx, org).await?;
         lock_organization(&tx, org).await?;
-        let mut import = BatchImport {
-            started: now(),
-            ..BatchImport::default()
-        };
-        loop {
-            let mut batch = Vec::with_capacity(IMPORT_BATCH);
-            let mut refused = None;
-            while batch.len() < IMPORT_BATCH {
-                match source.next() {
-                    Some(Ok(user)) => batch.push(user),
-                    Some(Err(e)) => {
-                        refused = Some(e);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            let last = batch.len() < IMPORT_BATCH;
-            // Earlier lines are checked first, so the error reported is the first in the file.
-            import.write(&tx, org, batch).await?;
-            if let Some(e) = refused {
-                return Err(e.into());
-            }
-            if last {
-                break;
-            }
+        let summary = import::import(&tx, org, source, now()).await?;
+        if summary.created + summary.replaced >= ANALYZE_AFTER_ROWS {
+            // Fresh statistics before the rows are seen: without them the planner judged a
+            // million-user table by an empty one's and answered a 100-address email filter with
+            // a scan of the list-order index (under 3 requests a second, in the benchmark).
+            // Autovacuum would analyze the table too, but only a minute or more later.
+            tx.batch_execute("ANALYZE users").await?;
         }
         tx.commit().await?;
-        Ok(import.summary)
-    }
-}
-
-/// The state of one import across its batches.
-#[derive(Default)]
-struct BatchImport {
-    started: i64,
-    summary: ImportSummary,
-    seen_ids: HashSet<String>,
-}
-
-/// One batch's columns, as arrays for a single `UNNEST` insert.
-#[derive(Default)]
-struct Columns {
-    id: Vec<String>,
-    added_at: Vec<i64>,
-    name: Vec<Option<String>>,
-    email: Vec<Option<String>>,
-    email_folded: Vec<Option<String>>,
-    role: Vec<&'static str>,
-    is_default: Vec<bool>,
-    created: Vec<i64>,
-    picture: Vec<Option<String>>,
-    enabled: Vec<Option<bool>>,
-    banned: Vec<Option<bool>>,
-    banned_at: Vec<Option<i64>>,
-    is_service_account: Vec<bool>,
-    is_scale_tier_authorized_purchaser: Vec<Option<bool>>,
-    is_scim_managed: Vec<bool>,
-    api_key_last_used_at: Vec<Option<i64>>,
-    technical_level: Vec<Option<String>>,
-    developer_persona: Vec<Option<String>>,
-}
-
-impl BatchImport {
-    /// Checks a batch in file order against the database as the earlier lines left it, then
-    /// writes it with one statement. The checks match the SQLite store's line-by-line ones.
-    async fn write(
-        &mut self,
-        client: &impl GenericClient,
-        org: &OrgId,
-        batch: Vec<ImportedUser>,
-    ) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<String> = batch
-            .iter()
-            .map(|u| u.id.clone().unwrap_or_else(UserId::generate).into_string())
-            .collect();
-        let existing: HashMap<String, (i64, bool)> = client
-            .query(
-                "SELECT id, added_at, deleted FROM users WHERE org_id = $1 AND id = ANY($2)",
-                &[&org.as_str(), &ids],
-            )
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?))))
-            .collect::<Result<_, tokio_postgres::Error>>()?;
-        let wanted: Vec<&str> = batch
-            .iter()
-            .filter_map(|u| u.email.as_ref().map(|e| e.folded()))
-            .collect();
-        // Live holders of the batch's emails, both ways round.
-        let mut holder_of_email: HashMap<String, String> = HashMap::new();
-        let mut email_of_holder: HashMap<String, String> = HashMap::new();
-        for row in client
-            .query(
-                "SELECT email_folded, id FROM users WHERE org_id = $1 AND NOT deleted \
-                 AND email_folded = ANY($2)",
-                &[&org.as_str(), &wanted],
-            )
-            .await?
-        {
-            let (email, id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-            email_of_holder.insert(id.clone(), email.clone());
-            holder_of_email.insert(email, id);
-        }
-
-        let mut c = Columns::default();
-        for (user, id) in batch.into_iter().zip(ids) {
-            if !self.seen_ids.insert(id.clone()) {
-                return Err(user.duplicate_id(&id).into());
-            }
-            // This user's old email is free from now on.
-            if let Some(old) = email_of_holder.remove(&id) {
-                holder_of_email.remove(&old);
-            }
-            if let Some(email) = &user.email {
-                if let Some(holder) = holder_of_email.get(email.folded()) {
-                    return Err(user.email_taken(holder).into());
-                }
-                holder_of_email.insert(email.folded().to_owned(), id.clone());
-            }
-            let before = existing.get(&id).copied();
-            let added_at = user.resolved_added_at(before, self.started);
-            self.summary.count(&user, before);
-            c.id.push(id);
-            c.added_at.push(added_at);
-            c.created.push(user.created.unwrap_or(added_at));
-            c.email
-                .push(user.email.as_ref().map(|e| e.as_str().to_owned()));
-            c.email_folded
-                .push(user.email.as_ref().map(|e| e.folded().to_owned()));
-            c.name.push(user.name);
-            c.role.push(user.role.as_str());
-            c.is_default.push(user.is_default);
-            c.picture.push(user.picture);
-            c.enabled.push(user.enabled);
-            c.banned.push(user.banned);
-            c.banned_at.push(user.banned_at);
-            c.is_service_account.push(user.is_service_account);
-            c.is_scale_tier_authorized_purchaser
-                .push(user.is_scale_tier_authorized_purchaser);
-            c.is_scim_managed.push(user.is_scim_managed);
-            c.api_key_last_used_at.push(user.api_key_last_used_at);
-            c.technical_level.push(user.technical_level);
-            c.developer_persona.push(user.developer_persona);
-        }
-        let stmt = client
-            .prepare_cached(
-                "INSERT INTO users (org_id, id, added_at, deleted, name, email, email_folded, role, \
-                 is_default, created, picture, enabled, banned, banned_at, is_service_account, \
-                 is_scale_tier_authorized_purchaser, is_scim_managed, api_key_last_used_at, \
-                 technical_level, developer_persona) \
-                 SELECT $1, u.id, u.added_at, FALSE, u.name, u.email, u.email_folded, u.role, \
-                 u.is_default, u.created, u.picture, u.enabled, u.banned, u.banned_at, \
-                 u.is_service_account, u.is_scale_tier_authorized_purchaser, u.is_scim_managed, \
-                 u.api_key_last_used_at, u.technical_level, u.developer_persona \
-                 FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], \
-                 $7::text[], $8::bool[], $9::bigint[], $10::text[], $11::bool[], $12::bool[], \
-                 $13::bigint[], $14::bool[], $15::bool[], $16::bool[], $17::bigint[], $18::text[], \
-                 $19::text[]) AS u(id, added_at, name, email, email_folded, role, is_default, \
-                 created, picture, enabled, banned, banned_at, is_service_account, \
-                 is_scale_tier_authorized_purchaser, is_scim_managed, api_key_last_used_at, \
-                 technical_level, developer_persona) \
-                 ON CONFLICT (org_id, id) DO UPDATE SET added_at = EXCLUDED.added_at, \
-                 deleted = FALSE, name = EXCLUDED.name, email = EXCLUDED.email, \
-                 email_folded = EXCLUDED.email_folded, role = EXCLUDED.role, \
-                 is_default = EXCLUDED.is_default, created = EXCLUDED.created, \
-                 picture = EXCLUDED.picture, enabled = EXCLUDED.enabled, \
-                 banned = EXCLUDED.banned, banned_at = EXCLUDED.banned_at, \
-                 is_service_account = EXCLUDED.is_service_account, \
-                 is_scale_tier_authorized_purchaser = EXCLUDED.is_scale_tier_authorized_purchaser, \
-                 is_scim_managed = EXCLUDED.is_scim_managed, \
-                 api_key_last_used_at = EXCLUDED.api_key_last_used_at, \
-                 technical_level = EXCLUDED.technical_level, \
-                 developer_persona = EXCLUDED.developer_persona",
-            )
-            .await?;
-        client
-            .execute(
-                &stmt,
-                &[
-                    &org.as_str(),
-                    &c.id,
-                    &c.added_at,
-                    &c.name,
-                    &c.email,
-                    &c.email_folded,
-                    &c.role,
-                    &c.is_default,
-                    &c.created,
-                    &c.picture,
-                    &c.enabled,
-                    &c.banned,
-                    &c.banned_at,
-                    &c.is_service_account,
-                    &c.is_scale_tier_authorized_purchaser,
-                    &c.is_scim_managed,
-                    &c.api_key_last_used_at,
-                    &c.technical_level,
-                    &c.developer_persona,
-                ],
-            )
-            .await?;
-        Ok(())
+        Ok(summary)
     }
 }

@@ -65,6 +65,58 @@ fn varied_users() -> Vec<String> {
     ]
 }
 
+/// A refused import line as (line, field, message).
+type Refusal = (usize, Option<String>, String);
+
+/// Imports `lines` (JSON values; `null` stands for a line that is not valid JSON) into `org`,
+/// returning the refusal as a [`Refusal`].
+async fn import_lines(
+    store: &dyn orgusers_store::Store,
+    org: &str,
+    lines: &[Value],
+) -> Result<orgusers_store::ImportSummary, Refusal> {
+    let records: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| match line {
+            Value::Null => orgusers_store::ImportedUser::from_json_line(i + 1, "{"),
+            line => orgusers_store::ImportedUser::from_json_line(i + 1, &line.to_string()),
+        })
+        .collect();
+    let org = orgusers_store::OrgId::parse(org).unwrap();
+    match store
+        .import_users(&org, Box::new(records.into_iter()))
+        .await
+    {
+        Ok(summary) => Ok(summary),
+        Err(orgusers_store::StoreError::Import(e)) => Err((e.line, e.field, e.message)),
+        Err(e) => panic!("import failed: {e}"),
+    }
+}
+
+/// The users of `org` as (id, email, added_at), in list order.
+async fn listed(
+    store: &dyn orgusers_store::Store,
+    org: &str,
+) -> Vec<(String, Option<String>, i64)> {
+    let query = orgusers_store::UserQuery {
+        limit: 1000,
+        ..orgusers_store::UserQuery::default()
+    };
+    let page = store
+        .list_users(&orgusers_store::OrgId::parse(org).unwrap(), &query)
+        .await
+        .unwrap();
+    page.users
+        .into_iter()
+        .map(|u| (u.id, u.email, u.added_at))
+        .collect()
+}
+
+fn user_line(id: &str, email: &str, added_at: i64) -> Value {
+    json!({"id": id, "email": email, "added_at": added_at})
+}
+
 store_tests! {
     async fn serve_first_start_prints_a_working_key(store: TestStore) {
         let mut server = ServerProcess::start(&store.url, &[]);
@@ -162,6 +214,71 @@ store_tests! {
         // Seeding another seed into the same organization adds users without clashes.
         run_ok(&["seed", "--database", &store.url, "--count", "300", "--seed", "8"]);
         assert_eq!(export(&store.url).lines().count(), 600);
+    }
+
+    async fn import_refuses_the_first_clash_in_file_order(store: TestStore) {
+        let s = store.open().await;
+        let s = s.as_ref();
+        let refused = |line: usize, field: &str, message: &str| Err((line, Some(field.to_owned()), message.to_owned()));
+        // An organization with no users: clashes are only between lines of the file.
+        let cases: Vec<(Vec<Value>, Result<(), Refusal>)> = vec![
+            (vec![user_line("user-z", "z@x.io", 1), user_line("user-a", "a@x.io", 2), user_line("user-z", "z2@x.io", 3)],
+             refused(3, "id", "user user-z appears earlier in the file")),
+            (vec![user_line("user-z", "Same@X.io", 1), user_line("user-a", "o@x.io", 2), user_line("user-b", "same@x.io", 3)],
+             refused(3, "email", "same@x.io is already the email of user user-z")),
+            (vec![user_line("user-m", "m@x.io", 1), user_line("user-n", "M@x.io", 2), user_line("user-m", "q@x.io", 3)],
+             refused(2, "email", "M@x.io is already the email of user user-m")),
+            (vec![user_line("user-m", "m@x.io", 1), user_line("user-m", "q@x.io", 2), user_line("user-n", "M@x.io", 3)],
+             refused(2, "id", "user user-m appears earlier in the file")),
+            (vec![user_line("user-a", "a@x.io", 1), user_line("user-a", "b@x.io", 2), Value::Null],
+             refused(2, "id", "user user-a appears earlier in the file")),
+        ];
+        for (lines, expected) in cases {
+            let got = import_lines(s, "org-fresh", &lines).await.map(drop);
+            assert_eq!(got, expected, "{lines:?}");
+        }
+        let bad_first = [user_line("user-a", "a@x.io", 1), Value::Null, user_line("user-a", "b@x.io", 3)];
+        let got = import_lines(s, "org-fresh", &bad_first).await.map(drop);
+        assert!(matches!(got, Err((2, None, _))), "{got:?}");
+        assert_eq!(listed(s, "org-fresh").await, [], "nothing written");
+
+        // An organization with users: a line meets them as the earlier lines left them.
+        let existing = [user_line("user-a", "a@x.io", 10), user_line("user-b", "b@x.io", 20), user_line("user-c", "c@x.io", 30)];
+        import_lines(s, "org-main", &existing).await.unwrap();
+        s.delete_user(&orgusers_store::OrgId::parse("org-main").unwrap(), "user-c").await.unwrap();
+        let before = listed(s, "org-main").await;
+        let cases: Vec<(Vec<Value>, Result<(), Refusal>)> = vec![
+            // user-b still has its email at line 2; that it gives it up at line 3 comes too late.
+            (vec![json!({"id": "user-a", "email": "z@x.io"}), user_line("user-d", "B@x.io", 5), json!({"id": "user-b", "email": "y@x.io"})],
+             refused(2, "email", "B@x.io is already the email of user user-b")),
+            // An earlier line of the file holds an email as much as a stored user does.
+            (vec![json!({"id": "user-a", "email": "z@x.io"}), user_line("user-d", "Z@x.io", 5)],
+             refused(2, "email", "Z@x.io is already the email of user user-a")),
+            (vec![user_line("user-d", "d@x.io", 5), json!({"id": "user-a"}), json!({"id": "user-d"})],
+             refused(3, "id", "user user-d appears earlier in the file")),
+            (vec![json!({"id": "user-a", "email": "z@x.io"}), Value::Null],
+             Err((2, None, String::new()))),
+        ];
+        for (lines, expected) in cases {
+            let got = import_lines(s, "org-main", &lines).await.map(drop);
+            match expected {
+                Err((line, None, _)) => assert!(matches!(got, Err((l, None, _)) if l == line), "{got:?}"),
+                expected => assert_eq!(got, expected, "{lines:?}"),
+            }
+            assert_eq!(listed(s, "org-main").await, before, "{lines:?} wrote something");
+        }
+        // user-a gives its email to user-b, which gives its own to user-c, deleted and back.
+        let chain = [
+            json!({"id": "user-a", "email": "new@x.io"}),
+            json!({"id": "user-b", "email": "A@x.io"}),
+            json!({"id": "user-c", "email": "b@x.io", "added_at": 40}),
+            user_line("user-d", "d@x.io", 50),
+        ];
+        let summary = import_lines(s, "org-main", &chain).await.unwrap();
+        assert_eq!((summary.created, summary.replaced), (2, 2));
+        let expected = [("user-a", "new@x.io", 10), ("user-b", "A@x.io", 20), ("user-c", "b@x.io", 40), ("user-d", "d@x.io", 50)]
+            .map(|(id, email, added_at)| (id.to_owned(), Some(email.to_owned()), added_at));
+        assert_eq!(listed(s, "org-main").await, expected);
     }
 
     async fn keys_create_list_revoke(store: TestStore) {
@@ -324,4 +441,42 @@ fn logs_name_requests_and_never_keys() {
         !log.contains(CLI_KEY) && !log.contains(wrong_key) && !log.contains("must-not-be-logged"),
         "a key reached the log: {log}"
     );
+}
+
+/// A large import leaves PostgreSQL's planner statistics describing the imported rows, so that
+/// the next email filter is planned through the email index.
+#[tokio::test]
+async fn large_postgres_import_refreshes_planner_statistics() {
+    let Some(store) = TestStore::fresh(StoreKind::Postgres).await else {
+        return;
+    };
+    let opened = store.open().await;
+    let lines: Vec<Value> = (0..12_000)
+        .map(|i| {
+            user_line(
+                &format!("user-{i:06}"),
+                &format!("u{i}@x.io"),
+                1_700_000_000 + i,
+            )
+        })
+        .collect();
+    import_lines(opened.as_ref(), "org-stats", &lines)
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&store.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // Without column statistics, `email_folded = ANY(100 addresses)` was estimated to match
+    // half the table, and the filter planned as a scan in list order.
+    let distinct: Option<f32> = client
+        .query_opt(
+            "SELECT n_distinct FROM pg_stats WHERE tablename = 'users' AND attname = 'email_folded'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .map(|row| row.get(0));
+    // -1 means "every row distinct".
+    assert_eq!(distinct, Some(-1.0), "email statistics after the import");
 }
