@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The orgusers benchmark harness, in one command:
-#   bench/run.sh [--users N] [--duration SECONDS] [--connections C] [--postgres URL]
+#   bench/run.sh [--users N] [--duration SECONDS] [--rounds R] [--postgres URL | --no-postgres]
 # Builds in release mode, installs wrk if missing, seeds a store, and measures orgusers against
 # the ceiling server on loopback. Results: stdout and bench/results/latest.md.
 set -euo pipefail

@@ -8,7 +8,10 @@ if ids_file then
   for line in io.lines(ids_file) do ids[#ids + 1] = line end
 end
 
--- Each wrk thread seeds its own generator, so threads do not replay the same ids.
+-- Each run, and each wrk thread in it, draws its own ids: a rerun of the mixed workload must not
+-- replay the deletes of the run before (they would all be 404s).
+math.randomseed(os.time())
+
 function setup(thread)
   thread:set("seed", math.random(1, 2^30))
 end

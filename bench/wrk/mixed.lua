@@ -11,7 +11,9 @@ request = function()
     return wrk.format("GET", "/v1/organization/users?limit=20&after=" .. id)
   elseif r <= 98 then
     local body = '{"technical_level":"' .. levels[math.random(#levels)] .. '"}'
-    return wrk.format("POST", "/v1/organization/users/" .. id, { ["Content-Type"] = "application/json" }, body)
+    -- Headers given to wrk.format replace wrk.headers: the key must be among them.
+    local headers = { ["Content-Type"] = "application/json", ["Authorization"] = wrk.headers["Authorization"] }
+    return wrk.format("POST", "/v1/organization/users/" .. id, headers, body)
   else
     return wrk.format("DELETE", "/v1/organization/users/" .. id)
   end
