@@ -29,6 +29,9 @@ mod embedded {
 }
 
 mod import;
+mod migrate;
+
+use migrate::migrate;
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,18 +100,6 @@ fn set_wal_mode(conn: &Connection) -> Result<(), StoreError> {
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    // Two processes opening a new file at once can both try to create the history table; the
-    // loser finds the schema in place on its second attempt.
-    let first = embedded::migrations::runner().run(conn);
-    if first.is_err() {
-        embedded::migrations::runner()
-            .run(conn)
-            .context("cannot apply SQLite migrations")?;
-    }
-    Ok(())
 }
 
 impl SqliteStore {

@@ -1,0 +1,217 @@
+//! Schema migrations applied under SQLite's write lock.
+//!
+//! refinery's own SQLite driver reads the migration history and applies each migration in
+//! separate deferred transactions, so two processes opening one file at once (instances starting
+//! together, an import beside a starting server) can both find a migration pending and both apply
+//! it; the second then fails on the history's primary key. Here one `BEGIN IMMEDIATE`
+//! transaction spans the whole run: whoever takes the write lock first reads the history and
+//! applies what is pending; the others wait on the busy timeout and then find nothing to do. The
+//! run is also all or nothing: a failing migration leaves the file as it was.
+
+use anyhow::Context as _;
+use refinery_core::Migration;
+use refinery_core::traits::sync::{Migrate, Query, Transaction};
+use rusqlite::{Connection, TransactionBehavior};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::embedded;
+use crate::StoreError;
+
+/// Brings the schema of the file behind `conn` up to date.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    embedded::migrations::runner()
+        .run(&mut LockedSchema(&tx))
+        .context("cannot apply SQLite migrations")?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A connection inside the caller's write transaction: statements run without a transaction of
+/// their own.
+struct LockedSchema<'c>(&'c Connection);
+
+impl Transaction for LockedSchema<'_> {
+    type Error = rusqlite::Error;
+
+    fn execute<'a, T: Iterator<Item = &'a str>>(
+        &mut self,
+        queries: T,
+    ) -> Result<usize, Self::Error> {
+        let mut count = 0;
+        for query in queries {
+            self.0.execute_batch(query)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+impl Query<Vec<Migration>> for LockedSchema<'_> {
+    fn query(&mut self, query: &str) -> Result<Vec<Migration>, Self::Error> {
+        let mut statement = self.0.prepare(query)?;
+        let mut rows = statement.query([])?;
+        let mut applied = Vec::new();
+        while let Some(row) = rows.next()? {
+            let applied_on: String = row.get(2)?;
+            let applied_on =
+                OffsetDateTime::parse(&applied_on, &Rfc3339).map_err(|e| conversion_error(2, e))?;
+            let checksum: String = row.get(3)?;
+            let checksum = checksum
+                .parse::<u64>()
+                .map_err(|e| conversion_error(3, e))?;
+            applied.push(Migration::applied(
+                row.get(0)?,
+                row.get(1)?,
+                applied_on,
+                checksum,
+            ));
+        }
+        Ok(applied)
+    }
+}
+
+impl Migrate for LockedSchema<'_> {}
+
+fn conversion_error(
+    column: usize,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::mpsc::{SyncSender, sync_channel};
+    use std::sync::{Arc, Barrier, Mutex};
+    use std::time::Duration;
+
+    use refinery_core::Target;
+
+    use super::*;
+    use crate::sqlite::connect;
+
+    fn applied_versions(path: &Path) -> Vec<i64> {
+        connect(path)
+            .unwrap()
+            .prepare("SELECT version FROM refinery_schema_history ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Openers released together on one file, each on its own connection, all succeed and
+    /// every migration is recorded once.
+    fn race_openers(path: &Path) {
+        const OPENERS: usize = 4;
+        let start = Arc::new(Barrier::new(OPENERS));
+        let openers: Vec<_> = (0..OPENERS)
+            .map(|_| {
+                let start = Arc::clone(&start);
+                let path = path.to_owned();
+                std::thread::spawn(move || {
+                    let mut conn = connect(&path).unwrap();
+                    start.wait();
+                    migrate(&mut conn)
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+        let latest = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| i64::from(m.version()))
+            .collect::<Vec<_>>();
+        assert_eq!(applied_versions(path), latest);
+    }
+
+    #[test]
+    fn openers_of_a_new_file_at_once_apply_each_migration_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // The interleaving that breaks an unlocked run is not certain in any one round.
+        for round in 0..10 {
+            race_openers(&dir.path().join(format!("new-{round}.db")));
+        }
+    }
+
+    #[test]
+    fn openers_of_an_old_file_at_once_upgrade_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..10 {
+            let path = dir.path().join(format!("old-{round}.db"));
+            embedded::migrations::runner()
+                .set_target(Target::Version(1))
+                .run(&mut connect(&path).unwrap())
+                .unwrap();
+            race_openers(&path);
+        }
+    }
+
+    #[test]
+    fn an_up_to_date_file_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("current.db");
+        migrate(&mut connect(&path).unwrap()).unwrap();
+        let before = applied_versions(&path);
+        migrate(&mut connect(&path).unwrap()).unwrap();
+        assert_eq!(applied_versions(&path), before);
+    }
+
+    /// Told once when the opener under test first finds the write lock taken.
+    static BLOCKED: Mutex<Option<SyncSender<()>>> = Mutex::new(None);
+
+    fn report_blocked_then_wait(attempts: i32) -> bool {
+        if attempts == 0
+            && let Some(blocked) = BLOCKED.lock().unwrap().take()
+        {
+            let _ = blocked.send(());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        attempts < 10_000
+    }
+
+    /// An opener that arrives while another process is migrating waits for it and then finds
+    /// nothing to do. Had it read the history before the lock, it would run the second migration
+    /// again after the other's commit, and fail on the table that migration creates.
+    #[test]
+    fn an_opener_waits_for_a_migration_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upgrading.db");
+        embedded::migrations::runner()
+            .set_target(Target::Version(1))
+            .run(&mut connect(&path).unwrap())
+            .unwrap();
+
+        let mut other = connect(&path).unwrap();
+        let other = other
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+
+        let (blocked_tx, blocked) = sync_channel(1);
+        *BLOCKED.lock().unwrap() = Some(blocked_tx);
+        let mut opener = connect(&path).unwrap();
+        opener.busy_handler(Some(report_blocked_then_wait)).unwrap();
+        let opening = std::thread::spawn(move || migrate(&mut opener));
+        blocked
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the opener never waited for the lock");
+
+        embedded::migrations::runner()
+            .run(&mut LockedSchema(&other))
+            .unwrap();
+        // A name the second migration creates, so that running it twice fails.
+        other
+            .execute_batch("CREATE TABLE users_v2 (id TEXT)")
+            .unwrap();
+        other.commit().unwrap();
+
+        opening.join().unwrap().unwrap();
+        assert_eq!(applied_versions(&path), [1, 2]);
+    }
+}
