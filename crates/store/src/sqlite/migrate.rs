@@ -7,10 +7,13 @@
 //! transaction spans the whole run: whoever takes the write lock first reads the history and
 //! applies what is pending; the others wait on the busy timeout and then find nothing to do. The
 //! run is also all or nothing: a failing migration leaves the file as it was.
+//!
+//! A file whose schema is current is recognised without the write lock, so that a server starts
+//! beside a long import that holds it.
 
 use anyhow::Context as _;
-use refinery_core::Migration;
 use refinery_core::traits::sync::{Migrate, Query, Transaction};
+use refinery_core::{Migration, Runner};
 use rusqlite::{Connection, TransactionBehavior};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -20,12 +23,48 @@ use crate::StoreError;
 
 /// Brings the schema of the file behind `conn` up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let runner = embedded::migrations::runner();
+    if is_current(conn, &runner)? {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    embedded::migrations::runner()
+    runner
         .run(&mut LockedSchema(&tx))
         .context("cannot apply SQLite migrations")?;
     tx.commit()?;
     Ok(())
+}
+
+/// Whether the file's history holds exactly the embedded migrations (same versions, names and
+/// checksums). Anything else, a divergence included, is left to the locked run, which applies
+/// or refuses it.
+fn is_current(conn: &Connection, runner: &Runner) -> Result<bool, StoreError> {
+    let has_history: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema \
+         WHERE type = 'table' AND name = 'refinery_schema_history')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_history {
+        return Ok(false);
+    }
+    let applied: Vec<(i64, String, String)> = conn
+        .prepare("SELECT version, name, checksum FROM refinery_schema_history ORDER BY version")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut embedded: Vec<(i64, String, String)> = runner
+        .get_migrations()
+        .iter()
+        .map(|m| {
+            (
+                i64::from(m.version()),
+                m.name().to_owned(),
+                m.checksum().to_string(),
+            )
+        })
+        .collect();
+    embedded.sort();
+    Ok(applied == embedded)
 }
 
 /// A connection inside the caller's write transaction: statements run without a transaction of
@@ -153,14 +192,46 @@ mod tests {
         }
     }
 
+    /// A current file opens while another process holds the write lock (a long import).
     #[test]
-    fn an_up_to_date_file_is_left_alone() {
+    fn a_current_file_opens_without_the_write_lock() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("current.db");
         migrate(&mut connect(&path).unwrap()).unwrap();
         let before = applied_versions(&path);
-        migrate(&mut connect(&path).unwrap()).unwrap();
+
+        let mut importer = connect(&path).unwrap();
+        let importer = importer
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let mut opener = connect(&path).unwrap();
+        // Any wait for the lock fails at once.
+        opener.busy_timeout(Duration::ZERO).unwrap();
+        migrate(&mut opener).unwrap();
+        importer.rollback().unwrap();
+
         assert_eq!(applied_versions(&path), before);
+    }
+
+    /// A history that differs from the embedded migrations is not taken for current: the locked
+    /// run refuses it.
+    #[test]
+    fn a_divergent_history_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("divergent.db");
+        migrate(&mut connect(&path).unwrap()).unwrap();
+        connect(&path)
+            .unwrap()
+            .execute(
+                "UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1",
+                [],
+            )
+            .unwrap();
+        let error = migrate(&mut connect(&path).unwrap()).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("cannot apply SQLite migrations"),
+            "{error:#}"
+        );
     }
 
     /// Told once when the opener under test first finds the write lock taken.
