@@ -214,26 +214,42 @@ fn column<'r, T>(
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)))
 }
 
+/// The `users.org` of the organization whose id is bound as `?1`: rows and index keys carry the
+/// organization's integer `seq`, not its 28-byte id (migration V2). SQLite evaluates it once per
+/// statement.
+macro_rules! org_of_param1 {
+    () => {
+        "(SELECT seq FROM organizations WHERE id = ?1)"
+    };
+}
+
 const LIVE_USER_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
-    " FROM users WHERE org_id = ?1 AND id = ?2 AND deleted = 0"
+    " FROM users WHERE org = ",
+    org_of_param1!(),
+    " AND id = ?2 AND deleted = 0"
 );
 
 /// The first page in list order.
 const LIST_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
-    " FROM users WHERE org_id = ?1 AND deleted = 0 ORDER BY added_at, id LIMIT ?2"
+    " FROM users WHERE org = ",
+    org_of_param1!(),
+    " AND deleted = 0 ORDER BY added_at, id LIMIT ?2"
 );
 
 /// A page in list order after the user `?2` (deleted or not), found by the same statement.
 const LIST_AFTER_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
-    " FROM users WHERE org_id = ?1 AND deleted = 0 \
-     AND (added_at, id) > ((SELECT added_at FROM users WHERE org_id = ?1 AND id = ?2), ?2) \
-     ORDER BY added_at, id LIMIT ?3"
+    " FROM users WHERE org = ",
+    org_of_param1!(),
+    " AND deleted = 0 \
+     AND (added_at, id) > ((SELECT added_at FROM users WHERE org = ",
+    org_of_param1!(),
+    " AND id = ?2), ?2) ORDER BY added_at, id LIMIT ?3"
 );
 
 /// A page of the users whose folded email is in the JSON array `?5`. Looked up address by
@@ -243,7 +259,9 @@ const LIST_BY_EMAIL_SQL: &str = concat!(
     "SELECT ",
     user_columns_of_u!(),
     " FROM json_each(?5) AS wanted CROSS JOIN users AS u \
-     ON u.org_id = ?1 AND u.email_folded = wanted.value AND u.deleted = 0 \
+     ON u.org = ",
+    org_of_param1!(),
+    " AND u.email_folded = wanted.value AND u.deleted = 0 \
      WHERE (u.added_at, u.id) > (?2, ?3) ORDER BY u.added_at, u.id LIMIT ?4"
 );
 
@@ -276,9 +294,11 @@ fn live_user_json(conn: &Connection, org: &OrgId, id: &str) -> Result<Vec<u8>, S
 
 fn owner_count(conn: &Connection, org: &OrgId) -> Result<i64, StoreError> {
     Ok(conn
-        .prepare_cached(
-            "SELECT count(*) FROM users WHERE org_id = ?1 AND deleted = 0 AND role = 'owner'",
-        )?
+        .prepare_cached(concat!(
+            "SELECT count(*) FROM users WHERE org = ",
+            org_of_param1!(),
+            " AND deleted = 0 AND role = 'owner'"
+        ))?
         .query_row([org.as_str()], |r| r.get(0))?)
 }
 
@@ -463,10 +483,12 @@ impl Store for SqliteStore {
                     return Err(StoreError::LastOwner);
                 }
                 change.apply_to(&mut user);
-                tx.prepare_cached(
+                tx.prepare_cached(concat!(
                     "UPDATE users SET role = ?3, technical_level = ?4, developer_persona = ?5 \
-                     WHERE org_id = ?1 AND id = ?2 AND deleted = 0",
-                )?
+                     WHERE org = ",
+                    org_of_param1!(),
+                    " AND id = ?2 AND deleted = 0"
+                ))?
                 .execute(params![
                     org.as_str(),
                     id,
@@ -489,13 +511,15 @@ impl Store for SqliteStore {
                     return Err(StoreError::LastOwner);
                 }
                 // Erase everything personal; id and added_at stay so cursors keep their place.
-                tx.prepare_cached(
+                tx.prepare_cached(concat!(
                     "UPDATE users SET deleted = 1, name = NULL, email = NULL, email_folded = NULL, \
                      role = 'reader', is_default = 0, picture = NULL, enabled = NULL, banned = NULL, \
                      banned_at = NULL, is_service_account = 0, is_scale_tier_authorized_purchaser = NULL, \
                      is_scim_managed = 0, api_key_last_used_at = NULL, technical_level = NULL, \
-                     developer_persona = NULL WHERE org_id = ?1 AND id = ?2",
-                )?
+                     developer_persona = NULL WHERE org = ",
+                    org_of_param1!(),
+                    " AND id = ?2"
+                ))?
                 .execute(params![org.as_str(), id])?;
                 Ok(())
             })
@@ -576,10 +600,14 @@ fn visit_page(
 /// The `added_at` of the user a cursor names, deleted or not; [`StoreError::UnknownCursor`] when
 /// the organization never had such a user.
 fn cursor_added_at(conn: &Connection, org: &OrgId, after: &str) -> Result<i64, StoreError> {
-    conn.prepare_cached("SELECT added_at FROM users WHERE org_id = ?1 AND id = ?2")?
-        .query_row(params![org.as_str(), after], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::UnknownCursor(after.to_owned()))
+    conn.prepare_cached(concat!(
+        "SELECT added_at FROM users WHERE org = ",
+        org_of_param1!(),
+        " AND id = ?2"
+    ))?
+    .query_row(params![org.as_str(), after], |r| r.get(0))
+    .optional()?
+    .ok_or_else(|| StoreError::UnknownCursor(after.to_owned()))
 }
 
 fn list_page(conn: &Connection, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError> {
@@ -636,19 +664,24 @@ fn import_records(
         "INSERT OR IGNORE INTO organizations (id, created_at) VALUES (?1, ?2)",
         params![org.as_str(), now()],
     )?;
+    let org: i64 = tx.query_row(
+        "SELECT seq FROM organizations WHERE id = ?1",
+        [org.as_str()],
+        |r| r.get(0),
+    )?;
     if !import::org_has_users(tx, org)? {
         return import::import_into_empty_org(tx, org, source, now());
     }
     let mut summary = ImportSummary::default();
     let mut seen_ids: HashSet<String> = HashSet::new();
     let mut existing_stmt =
-        tx.prepare("SELECT added_at, deleted FROM users WHERE org_id = ?1 AND id = ?2")?;
+        tx.prepare("SELECT added_at, deleted FROM users WHERE org = ?1 AND id = ?2")?;
     let mut email_stmt = tx.prepare(
-        "SELECT id FROM users WHERE org_id = ?1 AND email_folded = ?2 AND deleted = 0 AND id <> ?3",
+        "SELECT id FROM users WHERE org = ?1 AND email_folded = ?2 AND deleted = 0 AND id <> ?3",
     )?;
     // The bulk path's row, replacing a user with the same id (a deleted one comes back).
     let mut upsert = tx.prepare(&format!(
-        "{} ON CONFLICT (org_id, id) DO UPDATE SET added_at = excluded.added_at, deleted = 0, \
+        "{} ON CONFLICT (org, id) DO UPDATE SET added_at = excluded.added_at, deleted = 0, \
          name = excluded.name, email = excluded.email, email_folded = excluded.email_folded, \
          role = excluded.role, is_default = excluded.is_default, created = excluded.created, \
          picture = excluded.picture, enabled = excluded.enabled, banned = excluded.banned, \
@@ -670,11 +703,11 @@ fn import_records(
             return Err(user.duplicate_id(&id).into());
         }
         let existing: Option<(i64, bool)> = existing_stmt
-            .query_row(params![org.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![org, id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some(email) = &user.email {
             let holder: Option<String> = email_stmt
-                .query_row(params![org.as_str(), email.folded(), id], |r| r.get(0))
+                .query_row(params![org, email.folded(), id], |r| r.get(0))
                 .optional()?;
             if let Some(holder) = holder {
                 return Err(user.email_taken(&holder).into());
@@ -719,8 +752,9 @@ mod tests {
         );
     }
 
-    /// A store written by the first schema (user ids unique through the primary key, rows in
-    /// insertion order) keeps its users, their order and their uniqueness once migrated.
+    /// A store written by the first schema (users keyed by the organization's text id, user ids
+    /// unique through the primary key, rows in insertion order) keeps each organization's users,
+    /// their order and their uniqueness once migrated.
     #[tokio::test]
     async fn first_schema_migrates_with_its_users() {
         let dir = tempfile::tempdir().unwrap();
@@ -732,52 +766,68 @@ mod tests {
                 .run(&mut conn)
                 .unwrap();
             conn.execute_batch(
-                "INSERT INTO organizations (id, created_at) VALUES ('org-a', 1);
+                "INSERT INTO organizations (id, created_at) VALUES ('org-a', 1), ('org-b', 2);
                  INSERT INTO users (org_id, id, added_at, email, email_folded, role, created)
-                 VALUES ('org-a', 'user-c', 30, 'C@x.io', 'c@x.io', 'owner', 1),
+                 VALUES ('org-b', 'user-a', 5, 'B@y.io', 'b@y.io', 'owner', 1),
+                        ('org-a', 'user-c', 30, 'C@x.io', 'c@x.io', 'owner', 1),
                         ('org-a', 'user-a', 10, 'a@x.io', 'a@x.io', 'reader', 1),
                         ('org-a', 'user-b', 10, 'b@x.io', 'b@x.io', 'reader', 1);",
             )
             .unwrap();
         }
         let store = SqliteStore::open(&path).await.unwrap();
-        let org = OrgId::parse("org-a").unwrap();
-        let page = store
-            .list_users(
-                &org,
-                &UserQuery {
+        let list = |org: &'static str| {
+            let store = store.clone();
+            async move {
+                let org = OrgId::parse(org).unwrap();
+                let query = UserQuery {
                     limit: 10,
                     ..UserQuery::default()
-                },
-            )
-            .await
-            .unwrap();
-        let ids: Vec<_> = page.users.iter().map(|u| u.id.as_str()).collect();
-        assert_eq!(ids, ["user-a", "user-b", "user-c"]);
+                };
+                let page = store.list_users(&org, &query).await.unwrap();
+                page.users
+                    .into_iter()
+                    .map(|u| (u.id, u.email.unwrap_or_default()))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let pair = |id: &str, email: &str| (id.to_owned(), email.to_owned());
         assert_eq!(
-            store
-                .get_user(&org, "user-c")
-                .await
-                .unwrap()
-                .email
-                .as_deref(),
-            Some("C@x.io")
+            list("org-a").await,
+            [
+                pair("user-a", "a@x.io"),
+                pair("user-b", "b@x.io"),
+                pair("user-c", "C@x.io")
+            ]
         );
+        assert_eq!(list("org-b").await, [pair("user-a", "B@y.io")]);
+
         let conn = connect(&path).unwrap();
         let duplicate = conn.execute(
-            "INSERT INTO users (org_id, id, added_at, role, created) \
-             VALUES ('org-a', 'user-a', 40, 'reader', 1)",
+            "INSERT INTO users (org, id, added_at, role, created) \
+             VALUES ((SELECT seq FROM organizations WHERE id = 'org-a'), 'user-a', 40, 'reader', 1)",
             [],
         );
         assert!(duplicate.is_err(), "a user id must stay unique");
-        // The copy is in list order, so rowids follow the list.
-        let by_rowid: Vec<String> = conn
-            .prepare("SELECT id FROM users ORDER BY rowid")
+        // The copy is in list order, organization by organization, so rowids follow the list.
+        let by_rowid: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT o.id, u.id FROM users AS u JOIN organizations AS o ON o.seq = u.org \
+                 ORDER BY u.rowid",
+            )
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(by_rowid, ["user-a", "user-b", "user-c"]);
+        assert_eq!(
+            by_rowid,
+            [
+                pair("org-a", "user-a"),
+                pair("org-a", "user-b"),
+                pair("org-a", "user-c"),
+                pair("org-b", "user-a")
+            ]
+        );
     }
 }

@@ -10,14 +10,15 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{ErrorCode, Transaction};
 
 use crate::{
-    EmailAddress, ImportError, ImportSource, ImportSummary, ImportedUser, OrgId, StoreError, UserId,
+    EmailAddress, ImportError, ImportSource, ImportSummary, ImportedUser, StoreError, UserId,
 };
 
-/// Whether the organization has any user row, a deleted one (a tombstone) included.
-pub(super) fn org_has_users(tx: &Transaction<'_>, org: &OrgId) -> Result<bool, StoreError> {
+/// Whether the organization (its `users.org` key) has any user row, a deleted one (a
+/// tombstone) included.
+pub(super) fn org_has_users(tx: &Transaction<'_>, org: i64) -> Result<bool, StoreError> {
     Ok(tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE org_id = ?1)",
-        [org.as_str()],
+        "SELECT EXISTS (SELECT 1 FROM users WHERE org = ?1)",
+        [org],
         |r| r.get(0),
     )?)
 }
@@ -37,14 +38,14 @@ struct Written {
     email: Option<EmailAddress>,
 }
 
-/// Imports `source` into `org`, which must have no user rows (see [`org_has_users`]); the caller
-/// has inserted the organization.
+/// Imports `source` into the organization keyed `org` in `users`, which must have no user rows
+/// (see [`org_has_users`]); the caller has inserted the organization.
 ///
 /// Rows go in in file order, streamed in batches: seeds and exports are in list order, so rowids
 /// follow the list and a page of the list reads adjacent rows.
 pub(super) fn import_into_empty_org(
     tx: &Transaction<'_>,
-    org: &OrgId,
+    org: i64,
     source: ImportSource,
     started: i64,
 ) -> Result<ImportSummary, StoreError> {
@@ -116,14 +117,14 @@ fn first_clash(written: &[Written]) -> Option<ImportError> {
 /// would fill at random places dropped for the time when the import fills an empty table.
 struct BulkWriter<'t> {
     tx: &'t Transaction<'t>,
-    org: &'t OrgId,
+    org: i64,
     batch: rusqlite::Statement<'t>,
     /// The SQL of the indexes to create again at the end.
     dropped: Vec<String>,
 }
 
 impl<'t> BulkWriter<'t> {
-    fn start(tx: &'t Transaction<'t>, org: &'t OrgId) -> rusqlite::Result<Self> {
+    fn start(tx: &'t Transaction<'t>, org: i64) -> rusqlite::Result<Self> {
         // Built once the rows are in, from one sorted pass each, the id and email indexes cost
         // a fraction of keeping them up to date row by row (random keys); the list-order
         // indexes are only appended to. Dropping and creating an index rewrites it whole, so
@@ -176,7 +177,7 @@ const USER_PARAMS: usize = 19;
 /// `INSERT INTO users … VALUES (…), (…), …` with `rows` rows of [`USER_PARAMS`] parameters.
 pub(super) fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO users (org_id, id, added_at, name, email, email_folded, role, is_default, \
+        "INSERT INTO users (org, id, added_at, name, email, email_folded, role, is_default, \
          created, picture, enabled, banned, banned_at, is_service_account, \
          is_scale_tier_authorized_purchaser, is_scim_managed, api_key_last_used_at, \
          technical_level, developer_persona) VALUES ",
@@ -202,11 +203,11 @@ pub(super) fn insert_sql(rows: usize) -> String {
 pub(super) fn bind_user(
     stmt: &mut rusqlite::Statement<'_>,
     base: usize,
-    org: &OrgId,
+    org: i64,
     NewUser { id, added_at, user }: &NewUser,
 ) -> rusqlite::Result<()> {
     let email = user.email.as_ref();
-    stmt.raw_bind_parameter(base + 1, org.as_str())?;
+    stmt.raw_bind_parameter(base + 1, org)?;
     stmt.raw_bind_parameter(base + 2, id)?;
     stmt.raw_bind_parameter(base + 3, added_at)?;
     stmt.raw_bind_parameter(base + 4, &user.name)?;
