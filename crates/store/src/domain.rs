@@ -182,7 +182,13 @@ impl EmailAddress {
 
 /// Unicode lowercase: the one comparison used for emails everywhere.
 pub fn fold_email(s: &str) -> String {
-    s.to_lowercase()
+    // The same result for ASCII, the common case, at a fraction of the cost of the Unicode
+    // tables (a few percent of a bulk import).
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
 }
 
 /// The set of addresses a list request filters on, folded and without duplicates.
@@ -409,6 +415,24 @@ mod tests {
         assert!(UserId::parse("has space").is_err());
         assert!(UserId::parse(&"a".repeat(129)).is_err());
         assert!(OrgId::parse("org/slash").is_err());
+    }
+
+    #[test]
+    fn folding_is_unicode_lowercase() {
+        for s in [
+            "Ada@Example.COM",
+            "already@lower.io",
+            "MIX.ed+Tag@X.io",
+            "ÉLISE@Exemple.fr",
+            "Straße@X.DE",
+            "ΣΟΦΙΑ@x.gr",
+            "İ@x.io",
+        ] {
+            assert_eq!(fold_email(s), s.to_lowercase(), "{s}");
+        }
+        // Every ASCII byte folds as the Unicode rules fold it.
+        let ascii: String = (0u8..128).map(char::from).collect();
+        assert_eq!(fold_email(&ascii), ascii.to_lowercase());
     }
 
     #[test]
