@@ -1,10 +1,11 @@
 """Drives the orgusers benchmarks: seeds a store, starts `orgusers serve` and the ceiling server,
 and runs wrk workloads against each, alternating, on loopback. Standard library only.
 
-Every workload runs in rounds; a round is one wrk run against orgusers and one against the
-ceiling (a minimal hyper server answering a fixed body of the same size). The machines here are
-noisy, so the figures that count are ratios of the two taken in the same round, and the CPU time
-each server spent per request (from /proc), which noise from other processes barely moves."""
+The workloads run in rounds; a round runs each workload once against orgusers and once against
+the ceiling (a minimal hyper server answering a fixed body of the same size). The machines here
+are noisy, so the figures that count are ratios taken within a round (orgusers to the ceiling, a
+deep page to the first), and the CPU time each server spent per request (from /proc), which noise
+from other processes barely moves."""
 
 import argparse
 import http.client
@@ -170,22 +171,43 @@ def run_store(label, database, args, work):
         # Last: its deletes would turn later retrieves into 404s.
         ("mixed reads and writes", "mixed.lua", None, c),
     ]
-    rows = []
+    probes = {}
     for name, script, path, connections in workloads:
-        env_wrk = {"BENCH_KEY": KEY, "BENCH_IDS": str(ids_file), "BENCH_DIR": str(BENCH), "BENCH_PATH": path or ""}
         status, body = get(port, path or f"/v1/organization/users/{first_id}")
         if status != 200:
             raise SystemExit(f"[{label}] {name}: the probe answered {status}: {body[:200]!r}")
-        size = len(body)
-        log(f"[{label}] {name}: {size}-byte answers, {args.rounds} rounds")
-        ours, theirs = [], []
+        probes[name] = len(body)
+    # A round runs every workload once, against orgusers and then the ceiling, so that the
+    # workloads compared by a target (a deep page and the first, the filter and a retrieve) are
+    # measured minutes apart at most, in the same round, and compared round by round. The mixed
+    # workload runs after the others: its deletes would turn their retrieves into 404s.
+    interleaved = [w for w in workloads if w[1] != "mixed.lua"]
+    last = [w for w in workloads if w[1] == "mixed.lua"]
+    runs = {name: ([], []) for name, *_ in workloads}
+
+    def measure(name, script, path, connections):
+        size = probes[name]
+        env_wrk = {"BENCH_KEY": KEY, "BENCH_IDS": str(ids_file), "BENCH_DIR": str(BENCH), "BENCH_PATH": path or ""}
+        ours, theirs = runs[name]
+        ours.append(wrk(port, server.pid, script, env_wrk, connections, args))
+        ceiling, ceiling_port = start([str(CEILING), "127.0.0.1:0", str(size)])
+        theirs.append(wrk(ceiling_port, ceiling.pid, script, env_wrk, connections, args))
+        stop(ceiling)
+
+    for round_no in range(1, args.rounds + 1):
+        log(f"[{label}] round {round_no} of {args.rounds}: {len(interleaved)} workloads")
+        for workload in interleaved:
+            measure(*workload)
+    for workload in last:
+        log(f"[{label}] {workload[0]}: {args.rounds} rounds")
         for _ in range(args.rounds):
-            ours.append(wrk(port, server.pid, script, env_wrk, connections, args))
-            ceiling, ceiling_port = start([str(CEILING), "127.0.0.1:0", str(size)])
-            theirs.append(wrk(ceiling_port, ceiling.pid, script, env_wrk, connections, args))
-            stop(ceiling)
+            measure(*workload)
+
+    rows = []
+    for name, script, path, connections in workloads:
+        ours, theirs = runs[name]
         rows.append({
-            "workload": name, "bytes": size, "connections": connections,
+            "workload": name, "bytes": probes[name], "connections": connections,
             "rps": median_of(ours, "rps"), "p50": median_of(ours, "p50"), "p99": median_of(ours, "p99"),
             "non2xx": sum(r["non2xx"] for r in ours), "cpu_us": median_of(ours, "cpu_us"),
             "ceiling_rps": median_of(theirs, "rps"), "ceiling_cpu_us": median_of(theirs, "cpu_us"),
@@ -204,6 +226,12 @@ def row_named(results, name):
     return next(row for row in results["rows"] if row["workload"] == name)
 
 
+def per_round(row, other, ratio):
+    """The median over rounds of ratio(row's run, other's run of the same round)."""
+    pairs = zip(row["rounds"]["orgusers"], other["rounds"]["orgusers"])
+    return statistics.median(ratio(a, b) for a, b in pairs)
+
+
 def targets(r):
     """The issue's targets, as (target, measured, met) rows, for one store's results."""
     first = row_named(r, "list first page, limit 20")
@@ -211,10 +239,13 @@ def targets(r):
     alone = row_named(r, "retrieve random ids, 1 connection")
     emails_alone = row_named(r, "emails filter, 100 addresses, 1 connection")
     deep = [row_named(r, f"list deep page ({where}), limit 20") for where in ("middle", "near end")]
-    deep_cost = max(row["cpu_us"] / first["cpu_us"] for row in deep)
-    deep_rps = max(first["rps"] / row["rps"] for row in deep)
+    # Workloads compared by a target ran in the same rounds: compare round by round, take the
+    # median of the rounds, and of the two deep pages the dearer.
+    deep_cost = max(per_round(row, first, lambda a, b: a["cpu_us"] / b["cpu_us"]) for row in deep)
+    deep_rps = max(per_round(first, row, lambda a, b: a["rps"] / b["rps"]) for row in deep)
     answered = emails_alone["rps"] > 0 and alone["rps"] > 0
-    emails_latency = emails_alone["p50"] / alone["p50"] if answered else float("inf")
+    emails_latency = (per_round(emails_alone, alone, lambda a, b: a["p50"] / b["p50"])
+                      if answered else float("inf"))
     imp = r["import"]["users_per_s"]
     rss = r["rss_peak_kib"] / 1024
     return [
@@ -234,7 +265,7 @@ def targets(r):
 def markdown(all_results, args, command):
     lines = [f"Command: `{command}`", "",
              f"Machine: {os.cpu_count()} cores; wrk -t{args.threads} -c{args.connections} -d{args.duration}s on "
-             f"loopback, {args.rounds} rounds per workload alternating orgusers and the ceiling; "
+             f"loopback, {args.rounds} rounds, each running every workload against orgusers then the ceiling; "
              f"{args.users:,} users. Figures are medians of the rounds; CPU is the server's user + system "
              f"time per request.", ""]
     for r in all_results:
