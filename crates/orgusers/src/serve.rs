@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Make sure this admin key opens the default organization (repeatable).
     #[arg(long = "admin-key", value_name = "KEY", value_parser = parse_admin_key)]
     admin_keys: Vec<AdminKey>,
+    /// How long a client has to send a request body, from the end of its head; a body not
+    /// arrived by then is answered 408 and the connection closed (e.g. 30s, 500ms).
+    #[arg(long, env = "ORGUSERS_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    body_timeout: std::time::Duration,
 }
 
 fn parse_admin_key(s: &str) -> Result<AdminKey, String> {
@@ -64,7 +68,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     drop(stdout);
     tracing::info!(%addr, "serving");
 
-    let limits = Limits::default();
+    let limits = Limits {
+        body_read: args.body_timeout,
+        ..Limits::default()
+    };
     let app = orgusers_server::router(AppState::new(store), limits);
     orgusers_server::serve(listener, app, limits, shutdown_signal()).await?;
     tracing::info!("stopped");

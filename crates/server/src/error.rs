@@ -45,6 +45,14 @@ pub enum ApiError {
     LastOwner { param: Option<&'static str> },
     /// The body is over the limit.
     BodyTooLarge,
+    /// The body did not arrive within the body timeout.
+    RequestTimeout,
+    /// The request line, or its path, is over its limit (see [`crate::head`]).
+    RequestLineTooLong,
+    /// Too many header fields, or too many bytes of them (see [`crate::head`]).
+    HeadersTooLarge,
+    /// More than one `Authorization` header: which one counts would depend on who reads it.
+    AmbiguousCredentials,
     /// No route for this method and path.
     InvalidUrl { method: Method, path: String },
     /// Anything unexpected. The detail is logged with the request id, never sent.
@@ -54,6 +62,11 @@ pub enum ApiError {
 /// The detail of an internal error, handed to the request middleware to log with the request id.
 #[derive(Debug, Clone)]
 pub struct InternalErrorDetail(pub String);
+
+/// Marks an answer after which the connection is closed: what the client sends next cannot be
+/// trusted to start a request (a head or a body that never arrived whole).
+#[derive(Debug, Clone, Copy)]
+pub struct CloseConnection;
 
 const INVALID_REQUEST: &str = "invalid_request_error";
 
@@ -184,6 +197,34 @@ impl ApiError {
                 None,
                 "Request body too large.".into(),
             ),
+            E::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                INVALID_REQUEST,
+                None,
+                None,
+                "Request timeout.".into(),
+            ),
+            E::RequestLineTooLong => (
+                StatusCode::URI_TOO_LONG,
+                INVALID_REQUEST,
+                None,
+                None,
+                "Request line too long.".into(),
+            ),
+            E::HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                INVALID_REQUEST,
+                None,
+                None,
+                "Request header fields too large.".into(),
+            ),
+            E::AmbiguousCredentials => (
+                bad,
+                INVALID_REQUEST,
+                None,
+                None,
+                "Your request carried more than one Authorization header. Send your API key in exactly one (i.e. Authorization: Bearer YOUR_KEY).".into(),
+            ),
             E::InvalidUrl { method, path } => (
                 StatusCode::NOT_FOUND,
                 INVALID_REQUEST,
@@ -214,10 +255,16 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::Internal(detail) = self {
-            response
-                .extensions_mut()
-                .insert(InternalErrorDetail(format!("{detail:#}")));
+        match self {
+            Self::Internal(detail) => {
+                response
+                    .extensions_mut()
+                    .insert(InternalErrorDetail(format!("{detail:#}")));
+            }
+            Self::RequestTimeout | Self::RequestLineTooLong | Self::HeadersTooLarge => {
+                response.extensions_mut().insert(CloseConnection);
+            }
+            _ => {}
         }
         response
     }
@@ -429,6 +476,31 @@ mod tests {
                 envelope("Request body too large.", ir, None, None),
             ),
             (
+                ApiError::RequestTimeout,
+                408,
+                envelope("Request timeout.", ir, None, None),
+            ),
+            (
+                ApiError::RequestLineTooLong,
+                414,
+                envelope("Request line too long.", ir, None, None),
+            ),
+            (
+                ApiError::HeadersTooLarge,
+                431,
+                envelope("Request header fields too large.", ir, None, None),
+            ),
+            (
+                ApiError::AmbiguousCredentials,
+                400,
+                envelope(
+                    "Your request carried more than one Authorization header. Send your API key in exactly one (i.e. Authorization: Bearer YOUR_KEY).",
+                    ir,
+                    None,
+                    None,
+                ),
+            ),
+            (
                 ApiError::InvalidUrl {
                     method: Method::PUT,
                     path: "/v1/x".into(),
@@ -453,6 +525,24 @@ mod tests {
             assert_eq!(got_status.as_u16(), status, "{label}");
             assert_eq!(got_body, body, "{label}");
         }
+    }
+
+    #[test]
+    fn answers_that_end_the_connection_are_marked() {
+        for e in [
+            ApiError::RequestTimeout,
+            ApiError::RequestLineTooLong,
+            ApiError::HeadersTooLarge,
+        ] {
+            let label = format!("{e:?}");
+            let response = e.into_response();
+            assert!(
+                response.extensions().get::<CloseConnection>().is_some(),
+                "{label}"
+            );
+        }
+        let response = ApiError::BodyTooLarge.into_response();
+        assert!(response.extensions().get::<CloseConnection>().is_none());
     }
 
     #[test]

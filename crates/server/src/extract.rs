@@ -26,20 +26,29 @@ pub struct OrganizationSlot(pub Arc<OnceLock<OrgId>>);
 /// The organization whose admin key authenticated the request.
 pub struct Authenticated(pub OrgId);
 
-/// The bearer token of an `Authorization` header; the scheme is case-insensitive and an empty
-/// token counts as none.
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let header = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = header.split_once(' ')?;
+/// The bearer token of the `Authorization` header; the scheme is case-insensitive and an empty
+/// token counts as none. More than one `Authorization` header is refused before any is read:
+/// a proxy in front may have read another one than this server would.
+fn bearer_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+    let Some(header) = headers.next() else {
+        return Ok(None);
+    };
+    if headers.next().is_some() {
+        return Err(ApiError::AmbiguousCredentials);
+    }
+    let Some((scheme, token)) = header.to_str().ok().and_then(|h| h.trim().split_once(' ')) else {
+        return Ok(None);
+    };
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    Ok((scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token))
 }
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = AdminKey::presented(bearer_token(parts).ok_or(ApiError::MissingKey)?);
+        let key = AdminKey::presented(bearer_token(parts)?.ok_or(ApiError::MissingKey)?);
         let org = state
             .keys
             .authenticate(state.store.as_ref(), &key.hash())
@@ -73,7 +82,30 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdParam {
     }
 }
 
-/// A request body of at most [`MAX_BODY_BYTES`], read within the request deadline.
+/// The query string of a request: from the URI, or, when the target was too long for a URI,
+/// from where [`crate::head`] and the middleware put it.
+pub struct QueryString(pub Option<String>);
+
+/// A query string too long for a URI, set aside by the middleware.
+#[derive(Clone)]
+pub struct LongQuery(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryString {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(match parts.extensions.remove::<LongQuery>() {
+            Some(LongQuery(query)) => Some(query),
+            None => parts.uri.query().map(str::to_owned),
+        }))
+    }
+}
+
+/// When the body must have arrived; set by the middleware for every request.
+#[derive(Clone, Copy)]
+pub struct BodyDeadline(pub tokio::time::Instant);
+
+/// A request body of at most [`MAX_BODY_BYTES`], arrived before the [`BodyDeadline`].
 pub struct LimitedBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for LimitedBody {
@@ -88,10 +120,15 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
         if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(ApiError::BodyTooLarge);
         }
-        match Limited::new(req.into_body(), MAX_BODY_BYTES)
-            .collect()
-            .await
-        {
+        let deadline = req.extensions().get::<BodyDeadline>().copied();
+        let collect = Limited::new(req.into_body(), MAX_BODY_BYTES).collect();
+        let collected = match deadline {
+            Some(BodyDeadline(at)) => tokio::time::timeout_at(at, collect)
+                .await
+                .map_err(|_| ApiError::RequestTimeout)?,
+            None => collect.await,
+        };
+        match collected {
             Ok(collected) => Ok(Self(collected.to_bytes())),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::BodyTooLarge),
             // The client went away or sent a broken body: there is no JSON to parse.

@@ -7,6 +7,7 @@
 mod drain;
 mod error;
 mod extract;
+pub mod head;
 mod keys;
 pub mod params;
 mod stamp;
@@ -51,7 +52,11 @@ impl AppState {
 pub struct Limits {
     /// Time allowed for a client to send the request head.
     pub header_read: Duration,
-    /// Time allowed for reading the body and handling one request.
+    /// Time allowed for the whole body to arrive, from the end of the head; a body that has not
+    /// arrived by then is answered `408`.
+    pub body_read: Duration,
+    /// Time allowed for handling one request once its body has arrived; past it the answer is
+    /// a `500`.
     pub request: Duration,
     /// Time allowed for open requests to finish at shutdown.
     pub shutdown_grace: Duration,
@@ -61,6 +66,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(30),
             request: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -119,10 +125,17 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        // hyper's own head limits sit above the guard's, so that the guard's refusals, in the
+        // OpenAI envelope, are the ones clients see.
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            .max_buf_size(head::MAX_HEAD_BYTES + 64 * 1024)
+            .max_headers(head::MAX_HEADER_COUNT + 8)
+            .serve_connection(
+                TokioIo::new(head::GuardedIo::new(stream)),
+                TowerToHyperService::new(app.clone()),
+            );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

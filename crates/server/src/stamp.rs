@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::header::CONNECTION;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,8 +14,9 @@ use rand::Rng;
 
 use crate::Limits;
 use crate::drain::SharedBody;
-use crate::error::{ApiError, InternalErrorDetail};
-use crate::extract::OrganizationSlot;
+use crate::error::{ApiError, CloseConnection, InternalErrorDetail};
+use crate::extract::{BodyDeadline, LongQuery, OrganizationSlot};
+use crate::head::{CLOSE_HEADER, QUERY_HEADER, REFUSAL_HEADER, Refusal};
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const OPENAI_PROCESSING_MS: HeaderName = HeaderName::from_static("openai-processing-ms");
@@ -49,26 +51,33 @@ pub async fn stamp(State(limits): State<Limits>, mut req: Request, next: Next) -
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let organization = OrganizationSlot::default();
+    // The head guard's internal headers: a refusal, a query set aside, a connection to close.
+    let refusal = req
+        .headers()
+        .get(REFUSAL_HEADER)
+        .and_then(|v| Refusal::from_name(v.as_bytes()));
+    let close_after = req.headers_mut().remove(CLOSE_HEADER).is_some();
+    if let Some(query) = req.headers_mut().remove(QUERY_HEADER) {
+        let query = String::from_utf8_lossy(query.as_bytes()).into_owned();
+        req.extensions_mut().insert(LongQuery(query));
+    }
     req.extensions_mut().insert(organization.clone());
+    req.extensions_mut()
+        .insert(BodyDeadline(tokio::time::Instant::now() + limits.body_read));
 
-    let (parts, body) = req.into_parts();
-    let body = SharedBody::new(body);
-    let req = Request::from_parts(parts, Body::new(body.clone()));
-
-    let mut response = match tokio::time::timeout(limits.request, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Internal(anyhow::anyhow!(
-            "request not finished within {:?}",
-            limits.request
-        ))
-        .into_response(),
+    let mut response = match refusal {
+        Some(Refusal::RequestLine) => ApiError::RequestLineTooLong.into_response(),
+        Some(Refusal::Headers) => ApiError::HeadersTooLarge.into_response(),
+        None => run(limits, req, next).await,
     };
-
-    body.drain().await;
+    let close = close_after || response.extensions().get::<CloseConnection>().is_some();
 
     let elapsed = started.elapsed();
     let rid = request_id.to_str().unwrap_or_default().to_owned();
     let headers = response.headers_mut();
+    if close {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     headers.insert(X_REQUEST_ID, request_id);
     headers.insert(OPENAI_VERSION, API_VERSION);
     headers.insert(
@@ -91,6 +100,28 @@ pub async fn stamp(State(limits): State<Limits>, mut req: Request, next: Next) -
         latency_us = elapsed.as_micros() as u64,
         "request"
     );
+    response
+}
+
+/// Runs the request within its deadlines, then reads off what the handler left of its body
+/// (unless the answer closes the connection anyway).
+async fn run(limits: Limits, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = SharedBody::new(body);
+    let req = Request::from_parts(parts, Body::new(body.clone()));
+    // The body has its own deadline (a 408, the client's doing); this one is for the handling.
+    let deadline = limits.body_read + limits.request;
+    let response = match tokio::time::timeout(deadline, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Internal(anyhow::anyhow!(
+            "request not finished within {:?}",
+            limits.request
+        ))
+        .into_response(),
+    };
+    if response.extensions().get::<CloseConnection>().is_none() {
+        body.drain().await;
+    }
     response
 }
 

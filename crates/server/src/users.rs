@@ -1,7 +1,7 @@
 //! Handlers of `/v1/organization/users`: extract, call the store once, answer.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use orgusers_api::{Health, User, UserDeleted};
@@ -9,7 +9,7 @@ use orgusers_store::StoreError;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Authenticated, LimitedBody, UserIdParam};
+use crate::extract::{Authenticated, LimitedBody, QueryString, UserIdParam};
 use crate::params;
 
 /// A JSON body the store has already written (see `Store::list_users_json`).
@@ -38,7 +38,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(org): Authenticated,
-    RawQuery(query): RawQuery,
+    QueryString(query): QueryString,
 ) -> Result<JsonBytes, ApiError> {
     let query = params::list_query(query.as_deref())?;
     Ok(JsonBytes(state.store.list_users_json(&org, &query).await?))

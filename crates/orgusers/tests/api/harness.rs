@@ -12,6 +12,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 /// The admin key of the default organization in every test app.
@@ -246,13 +247,22 @@ impl TestApp {
     /// A server on a fresh store with the default organization (key [`KEY`]) and a second one
     /// ([`OTHER_ORG`], key [`OTHER_KEY`]). `None` when the store kind is not available.
     pub async fn spawn(kind: StoreKind) -> Option<Self> {
+        Self::spawn_with(kind, Limits::default()).await
+    }
+
+    /// [`TestApp::spawn`] with other time limits.
+    pub async fn spawn_with(kind: StoreKind, limits: Limits) -> Option<Self> {
         orgusers_client::install_tls_provider();
         let test_store = TestStore::fresh(kind).await?;
-        Some(Self::spawn_on(Arc::new(test_store)).await)
+        Some(Self::spawn_on_with(Arc::new(test_store), limits).await)
     }
 
     /// A server on an existing store, which several servers may share.
     pub async fn spawn_on(test_store: Arc<TestStore>) -> Self {
+        Self::spawn_on_with(test_store, Limits::default()).await
+    }
+
+    async fn spawn_on_with(test_store: Arc<TestStore>, limits: Limits) -> Self {
         orgusers_client::install_tls_provider();
         let store = test_store.open().await;
         let org = store
@@ -277,7 +287,6 @@ impl TestApp {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (tx, rx) = oneshot::channel::<()>();
-        let limits = Limits::default();
         let app = orgusers_server::router(AppState::new(Arc::clone(&store)), limits);
         tokio::spawn(async move {
             let _ = orgusers_server::serve(listener, app, limits, async {
@@ -355,6 +364,22 @@ impl TestApp {
         if method != Method::HEAD {
             validate_body(&method, path, &reply);
         }
+        reply
+    }
+
+    /// The server's address, for raw connections.
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Writes `request` as it is on a new connection and reads one answer, checked like every
+    /// other (headers, body against its schema). `path` names the endpoint for the checks.
+    pub async fn raw(&self, path: &str, request: &[u8]) -> Reply {
+        let mut connection = RawConnection::open(self.addr()).await;
+        connection.send(request).await;
+        let reply = connection.reply().await;
+        check_headers(&Method::GET, path, &reply);
+        validate_body(&Method::GET, path, &reply);
         reply
     }
 
@@ -441,6 +466,85 @@ static USER_LIST: LazyLock<jsonschema::Validator> = LazyLock::new(|| validator("
 static USER_DELETED: LazyLock<jsonschema::Validator> =
     LazyLock::new(|| validator("UserDeleteResponse"));
 static ERROR: LazyLock<jsonschema::Validator> = LazyLock::new(|| validator("ErrorResponse"));
+
+/// A raw HTTP/1.1 connection: requests written as bytes, answers read one at a time.
+pub struct RawConnection {
+    pub stream: tokio::net::TcpStream,
+    /// Read but not yet part of an answer returned.
+    buf: Vec<u8>,
+}
+
+impl RawConnection {
+    pub async fn open(addr: &str) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        Self {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.stream
+            .write_all(bytes)
+            .await
+            .expect("write the request");
+    }
+
+    /// Reads the next answer, which must have a `Content-Length` JSON body.
+    pub async fn reply(&mut self) -> Reply {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let parsed = {
+                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut response = httparse::Response::new(&mut headers);
+                match response.parse(&self.buf).expect("an HTTP answer") {
+                    httparse::Status::Complete(len) => {
+                        let mut map = HeaderMap::new();
+                        for h in response.headers.iter() {
+                            map.append(
+                                reqwest::header::HeaderName::from_bytes(h.name.as_bytes())
+                                    .expect("name"),
+                                reqwest::header::HeaderValue::from_bytes(h.value).expect("value"),
+                            );
+                        }
+                        Some((len, response.code.expect("a status"), map))
+                    }
+                    httparse::Status::Partial => None,
+                }
+            };
+            if let Some((len, status, headers)) = parsed {
+                let length: usize = headers
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .expect("a content-length");
+                while self.buf.len() < len + length {
+                    let n = self.stream.read(&mut chunk).await.expect("read the body");
+                    assert!(n > 0, "the connection closed inside the body");
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                let answer: Vec<u8> = self.buf.drain(..len + length).collect();
+                let body = serde_json::from_slice(&answer[len..]).unwrap_or_else(|e| {
+                    panic!(
+                        "body is not JSON ({e}): {:?}",
+                        String::from_utf8_lossy(&answer)
+                    )
+                });
+                return Reply {
+                    status,
+                    headers,
+                    body,
+                };
+            }
+            let n = self.stream.read(&mut chunk).await.expect("read the head");
+            assert!(
+                n > 0,
+                "the connection closed before an answer: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
 
 /// Validates a body against the schema its endpoint promises.
 pub fn validate_body(method: &Method, path: &str, reply: &Reply) {

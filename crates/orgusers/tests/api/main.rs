@@ -9,6 +9,7 @@ mod async_openai;
 mod cli;
 mod cli_users;
 mod errors;
+mod hardening;
 mod isolation;
 mod listing;
 mod modify;
