@@ -106,27 +106,45 @@ impl OrgArgs {
     }
 }
 
-fn init_logging() {
+/// Lines waiting for the log writer before a request that logs waits for room: enough for bursts,
+/// small enough to bound memory (a line is about 200 bytes).
+const LOG_QUEUE_LINES: usize = 16 * 1024;
+
+/// Logs to standard error through a writer thread, so that no request waits on a write to the
+/// terminal or pipe; the returned guard flushes every queued line when it is dropped at exit.
+/// Lines are never dropped: when the queue is full, the logging thread waits for room.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("orgusers-log")
+        // Buffered: the writer thread drains the queue, then writes it out in one flush.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     // Migration chatter is noise on every command; problems still show as warnings.
     let filter = EnvFilter::try_from_env("ORGUSERS_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer)
+        .with_ansi(ansi)
         .with_target(false);
     if std::env::var("ORGUSERS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().flatten_event(true).init();
     } else {
         builder.init();
     }
+    guard
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let log_guard = init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -147,6 +165,9 @@ fn main() -> ExitCode {
             Command::Users(args) => users::run(args).await,
         }
     });
+    // Every queued log line is written before the closing message and the exit.
+    drop(runtime);
+    drop(log_guard);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
