@@ -49,6 +49,10 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
+    /// Writes waiting for the writer wait here, as tasks, rather than as blocking-pool threads
+    /// parked on the writer's mutex: under many concurrent writes that pool grew to hundreds of
+    /// threads, each holding its own stack and allocator heap (docs/benchmarks.md, memory).
+    write_queue: tokio::sync::Semaphore,
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
 }
@@ -113,6 +117,7 @@ impl SqliteStore {
             Ok(Self {
                 inner: Arc::new(Inner {
                     path,
+                    write_queue: tokio::sync::Semaphore::new(1),
                     writer: Mutex::new(writer),
                     idle_readers: Mutex::new(Vec::new()),
                 }),
@@ -122,11 +127,18 @@ impl SqliteStore {
         .context("store task failed")?
     }
 
+    /// Runs a write on the blocking pool (it waits for an fsync), one at a time.
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        let _turn = self
+            .inner
+            .write_queue
+            .acquire()
+            .await
+            .context("the write queue is closed")?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || f(&inner))
             .await
