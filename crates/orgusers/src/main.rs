@@ -2,6 +2,7 @@
 //! resource, and the commands that administer its store.
 
 mod keys;
+mod logging;
 mod seed;
 mod serve;
 mod transfer;
@@ -106,26 +107,13 @@ impl OrgArgs {
     }
 }
 
-/// Lines waiting for the log writer before a request that logs waits for room: enough for bursts,
-/// small enough to bound memory (a line is about 200 bytes).
-const LOG_QUEUE_LINES: usize = 16 * 1024;
-
-/// Logs to standard error through a writer thread, so that no request waits on a write to the
-/// terminal or pipe; the returned guard flushes every queued line when it is dropped at exit.
-/// Lines are never dropped: when the queue is full, the logging thread waits for room.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs to standard error through [`logging`]'s batching writer, so that no request waits on a
+/// write; the returned guard writes out every buffered line when it is dropped at exit.
+fn init_logging() -> std::io::Result<logging::FlushGuard> {
     use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let ansi = std::io::stderr().is_terminal();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .thread_name("orgusers-log")
-        // Buffered: the writer thread drains the queue, then writes it out in one flush.
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stderr(),
-        ));
+    let (writer, guard) = logging::batched(std::io::stderr())?;
     // Migration chatter is noise on every command; problems still show as warnings.
     let filter = EnvFilter::try_from_env("ORGUSERS_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
@@ -139,12 +127,18 @@ fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     } else {
         builder.init();
     }
-    guard
+    Ok(guard)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log_guard = init_logging();
+    let log_guard = match init_logging() {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: cannot start the log writer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,7 +1,7 @@
 //! The `orgusers` binary: serve, import, export, seed, keys; persistence and durability.
 
 use std::io::Write as _;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -417,8 +417,12 @@ fn logs_name_requests_and_never_keys() {
             401
         );
     });
-    // SIGTERM would be gentler, but the log lines are written before each answer is sent.
-    child.kill().unwrap();
+    // A clean shutdown writes out every line still buffered.
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     child.wait().unwrap();
