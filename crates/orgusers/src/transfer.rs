@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
+use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -36,27 +37,64 @@ fn is_stdio(path: &std::path::Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// Parses the lines of `reader` lazily, numbering them from 1 and skipping blank ones.
+/// Records parsed ahead of the store per hand-over, and hand-overs that may wait.
+const PARSED_BATCH: usize = 1024;
+const BATCHES_AHEAD: usize = 8;
+
+/// The records of `reader`, numbered from line 1, blank lines skipped, parsed on a thread of
+/// their own: parsing a line costs about as much as writing it, so the two run side by side, on
+/// separate cores. The thread stops at the first refused line (the import stops there too) or
+/// when the store stops reading.
 fn records(reader: impl BufRead + Send + 'static, progress: ProgressBar) -> ImportSource {
-    let parsed = reader.lines().enumerate().filter_map(move |(index, line)| {
-        let number = index + 1;
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => {
-                return Some(Err(ImportError {
+    let (batches, received) =
+        mpsc::sync_channel::<Vec<Result<ImportedUser, ImportError>>>(BATCHES_AHEAD);
+    let parser = move || {
+        let mut reader = reader;
+        let mut line = String::new();
+        let mut number = 0usize;
+        let mut batch = Vec::with_capacity(PARSED_BATCH);
+        loop {
+            line.clear();
+            number += 1;
+            let record = match reader.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(read) => {
+                    progress.inc(read as u64);
+                    let text = line.trim_end_matches(['\n', '\r']);
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    ImportedUser::from_json_line(number, text)
+                }
+                Err(e) => Err(ImportError {
                     line: number,
                     field: None,
                     message: format!("cannot read the line: {e}"),
-                }));
+                }),
+            };
+            let refused = record.is_err();
+            batch.push(record);
+            if refused || batch.len() == PARSED_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSED_BATCH));
+                if batches.send(full).is_err() || refused {
+                    return;
+                }
             }
-        };
-        progress.inc(line.len() as u64 + 1);
-        if line.trim().is_empty() {
-            return None;
         }
-        Some(ImportedUser::from_json_line(number, &line))
-    });
-    Box::new(parsed)
+        let _ = batches.send(batch);
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("orgusers-import-parser".to_owned())
+        .spawn(parser)
+    {
+        let refusal = ImportError {
+            line: 1,
+            field: None,
+            message: format!("cannot start the parser thread: {e}"),
+        };
+        return Box::new(std::iter::once(Err(refusal)));
+    }
+    Box::new(received.into_iter().flatten())
 }
 
 fn progress_bar(total_bytes: Option<u64>) -> ProgressBar {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::domain::{EmailAddress, Role, UserId};
@@ -236,9 +237,10 @@ impl FieldReader<'_> {
     fn timestamp(&self, field: &str) -> Result<Option<i64>, ImportError> {
         match self.map.get(field) {
             None => Ok(None),
+            // The sign is a rule, checked with the others in `from_fields`.
             Some(Value::Number(n)) => match n.as_i64() {
-                Some(t) if t >= 0 => Ok(Some(t)),
-                _ => Err(self.error(
+                Some(t) => Ok(Some(t)),
+                None => Err(self.error(
                     field,
                     format!("expected Unix seconds (a non-negative integer), got {n}"),
                 )),
@@ -251,15 +253,6 @@ impl FieldReader<'_> {
         match self.map.get(field) {
             Some(Value::Null) => Ok(Some(None)),
             _ => self.timestamp(field).map(|t| t.map(Some)),
-        }
-    }
-
-    fn constant(&self, field: &str, value: &str) -> Result<(), ImportError> {
-        match self.string(field)? {
-            Some(s) if s != value => {
-                Err(self.error(field, format!("expected \"{value}\", got {s:?}")))
-            }
-            _ => Ok(()),
         }
     }
 }
@@ -281,9 +274,158 @@ fn expected(what: &str, got: &Value) -> String {
     format!("expected {what}, got {}", json_type(got))
 }
 
+/// A line's fields once their JSON types are checked, before the rules: `None` is absent,
+/// `Some(None)` is `null`. Two readers produce it: a typed parse, and the field-by-field reader
+/// that names what is wrong when the typed parse fails.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineFields {
+    #[serde(default, deserialize_with = "given")]
+    object: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    added_at: Option<i64>,
+    #[serde(default, deserialize_with = "given")]
+    is_default: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    created: Option<i64>,
+    #[serde(default, deserialize_with = "given")]
+    user: Option<NestedFields>,
+    #[serde(default, deserialize_with = "given")]
+    is_service_account: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    is_scale_tier_authorized_purchaser: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "given")]
+    is_scim_managed: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    api_key_last_used_at: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    technical_level: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    developer_persona: Option<Option<String>>,
+    /// Any value, `null` included: only its presence counts.
+    #[serde(default, deserialize_with = "present")]
+    projects: Option<Option<serde::de::IgnoredAny>>,
+}
+
+/// The nested `user` object's fields, as [`LineFields`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NestedFields {
+    #[serde(default, deserialize_with = "given")]
+    object: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    picture: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    enabled: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present")]
+    banned: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present")]
+    banned_at: Option<Option<i64>>,
+}
+
+/// A field that may not be `null`: present means a value of its type.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A field that may be `null`: present means `Some`, whatever it holds.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl FieldReader<'_> {
+    fn line_fields(&self) -> Result<LineFields, ImportError> {
+        self.check_known(TOP_LEVEL_FIELDS)?;
+        let user = match self.map.get("user") {
+            None => None,
+            Some(Value::Object(nested)) => Some(
+                FieldReader {
+                    line: self.line,
+                    prefix: "user.",
+                    map: nested,
+                }
+                .nested_fields()?,
+            ),
+            Some(other) => return Err(self.error("user", expected("an object", other))),
+        };
+        Ok(LineFields {
+            object: self.string("object")?,
+            id: self.string("id")?,
+            name: self.nullable_string("name")?,
+            email: self.nullable_string("email")?,
+            role: match self.map.get("role") {
+                None => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => {
+                    return Err(self.error("role", expected("\"owner\" or \"reader\"", other)));
+                }
+            },
+            added_at: self.timestamp("added_at")?,
+            is_default: self.bool("is_default")?,
+            created: self.timestamp("created")?,
+            user,
+            is_service_account: self.bool("is_service_account")?,
+            is_scale_tier_authorized_purchaser: self
+                .nullable_bool("is_scale_tier_authorized_purchaser")?,
+            is_scim_managed: self.bool("is_scim_managed")?,
+            api_key_last_used_at: self.nullable_timestamp("api_key_last_used_at")?,
+            technical_level: self.nullable_string("technical_level")?,
+            developer_persona: self.nullable_string("developer_persona")?,
+            projects: self
+                .map
+                .contains_key("projects")
+                .then_some(Some(serde::de::IgnoredAny)),
+        })
+    }
+
+    fn nested_fields(&self) -> Result<NestedFields, ImportError> {
+        self.check_known(NESTED_FIELDS)?;
+        Ok(NestedFields {
+            object: self.string("object")?,
+            id: self.string("id")?,
+            email: self.nullable_string("email")?,
+            name: self.nullable_string("name")?,
+            picture: self.nullable_string("picture")?,
+            enabled: self.nullable_bool("enabled")?,
+            banned: self.nullable_bool("banned")?,
+            banned_at: self.nullable_timestamp("banned_at")?,
+        })
+    }
+}
+
 impl ImportedUser {
     /// Parses one non-blank line of an import file.
+    ///
+    /// A typed parse reads the line in one pass; when it fails, the line is read again field by
+    /// field, which names the line and the field at fault. Both lead to the same rules, in
+    /// [`ImportedUser::from_fields`], so a line means the same whichever reader took it.
     pub fn from_json_line(line: usize, text: &str) -> Result<Self, ImportError> {
+        match serde_json::from_str::<LineFields>(text) {
+            Ok(fields) => Self::from_fields(line, fields),
+            Err(_) => Self::from_json_line_by_field(line, text),
+        }
+    }
+
+    /// [`ImportedUser::from_json_line`] through the field-by-field reader alone.
+    fn from_json_line_by_field(line: usize, text: &str) -> Result<Self, ImportError> {
         let value: Value = serde_json::from_str(text).map_err(|e| ImportError {
             line,
             field: None,
@@ -296,110 +438,134 @@ impl ImportedUser {
                 message: "expected a JSON object".into(),
             });
         };
-        Self::from_map(line, &map)
-    }
-
-    fn from_map(line: usize, map: &Map<String, Value>) -> Result<Self, ImportError> {
-        let top = FieldReader {
+        let reader = FieldReader {
             line,
             prefix: "",
-            map,
+            map: &map,
         };
-        top.check_known(TOP_LEVEL_FIELDS)?;
-        top.constant("object", orgusers_api::USER_OBJECT)?;
-        let id = top
-            .string("id")?
-            .map(|s| UserId::parse(&s).map_err(|e| top.error("id", e.0)))
+        Self::from_fields(line, reader.line_fields()?)
+    }
+
+    /// The rules every line follows once its fields have their JSON types.
+    fn from_fields(line: usize, fields: LineFields) -> Result<Self, ImportError> {
+        let error = |field: &str, message: String| ImportError {
+            line,
+            field: Some(field.to_owned()),
+            message,
+        };
+        let constant = |field: &str, got: &Option<String>, want: &str| match got {
+            Some(s) if s != want => Err(error(field, format!("expected \"{want}\", got {s:?}"))),
+            _ => Ok(()),
+        };
+        let timestamp = |field: &str, t: Option<i64>| match t {
+            Some(t) if t < 0 => Err(error(
+                field,
+                format!("expected Unix seconds (a non-negative integer), got {t}"),
+            )),
+            t => Ok(t),
+        };
+        constant("object", &fields.object, orgusers_api::USER_OBJECT)?;
+        let id = fields
+            .id
+            .map(|s| UserId::parse(&s).map_err(|e| error("id", e.0)))
             .transpose()?;
-        let name = top.nullable_string("name")?.flatten();
-        let email = top
-            .nullable_string("email")?
+        let name = fields.name.flatten();
+        let email = fields
+            .email
             .flatten()
-            .map(|s| EmailAddress::parse(&s).map_err(|e| top.error("email", e.0)))
+            .map(|s| EmailAddress::parse(&s).map_err(|e| error("email", e.0)))
             .transpose()?;
-        let role = match map.get("role") {
+        let role = match fields.role {
             None => Role::Reader,
-            Some(Value::String(s)) => Role::parse(s).ok_or_else(|| {
-                top.error(
+            Some(s) => Role::parse(&s).ok_or_else(|| {
+                error(
                     "role",
                     format!("expected \"owner\" or \"reader\", got {s:?}"),
                 )
             })?,
-            Some(other) => {
-                return Err(top.error("role", expected("\"owner\" or \"reader\"", other)));
-            }
         };
-
         let mut user = Self {
             line,
             id,
-            added_at: top.timestamp("added_at")?,
-            created: top.timestamp("created")?,
+            added_at: timestamp("added_at", fields.added_at)?,
+            created: timestamp("created", fields.created)?,
             name,
             email,
             role,
-            is_default: top.bool("is_default")?.unwrap_or(false),
+            is_default: fields.is_default.unwrap_or(false),
             picture: None,
             enabled: Some(true),
             banned: Some(false),
             banned_at: None,
-            is_service_account: top.bool("is_service_account")?.unwrap_or(false),
-            is_scale_tier_authorized_purchaser: top
-                .nullable_bool("is_scale_tier_authorized_purchaser")?
-                .flatten(),
-            is_scim_managed: top.bool("is_scim_managed")?.unwrap_or(false),
-            api_key_last_used_at: top.nullable_timestamp("api_key_last_used_at")?.flatten(),
-            technical_level: top.nullable_string("technical_level")?.flatten(),
-            developer_persona: top.nullable_string("developer_persona")?.flatten(),
-            had_projects: map.contains_key("projects"),
+            is_service_account: fields.is_service_account.unwrap_or(false),
+            is_scale_tier_authorized_purchaser: fields.is_scale_tier_authorized_purchaser.flatten(),
+            is_scim_managed: fields.is_scim_managed.unwrap_or(false),
+            api_key_last_used_at: timestamp(
+                "api_key_last_used_at",
+                fields.api_key_last_used_at.flatten(),
+            )?,
+            technical_level: fields.technical_level.flatten(),
+            developer_persona: fields.developer_persona.flatten(),
+            had_projects: fields.projects.is_some(),
         };
-
-        match map.get("user") {
-            None => {}
-            Some(Value::Object(nested)) => user.read_nested(nested)?,
-            Some(other) => return Err(top.error("user", expected("an object", other))),
+        if let Some(nested) = fields.user {
+            user.apply_nested(nested)?;
         }
         Ok(user)
     }
 
-    /// Reads the nested `user`: its own fields, and its copies of the top-level ones, which must
-    /// agree with them.
-    fn read_nested(&mut self, nested: &Map<String, Value>) -> Result<(), ImportError> {
-        let reader = FieldReader {
-            line: self.line,
-            prefix: "user.",
-            map: nested,
+    /// Applies the nested `user`: its own fields, and its copies of the top-level ones, which
+    /// must agree with them.
+    fn apply_nested(&mut self, nested: NestedFields) -> Result<(), ImportError> {
+        let line = self.line;
+        let error = |field: &str, message: String| ImportError {
+            line,
+            field: Some(format!("user.{field}")),
+            message,
         };
-        reader.check_known(NESTED_FIELDS)?;
-        reader.constant("object", orgusers_api::NESTED_USER_OBJECT)?;
-        if let Some(id) = reader.string("id")? {
+        if let Some(object) = &nested.object
+            && object != orgusers_api::NESTED_USER_OBJECT
+        {
+            let want = orgusers_api::NESTED_USER_OBJECT;
+            return Err(error(
+                "object",
+                format!("expected \"{want}\", got {object:?}"),
+            ));
+        }
+        if let Some(id) = nested.id {
             if self.id.as_ref().is_some_and(|top| top.as_str() != id) {
-                return Err(reader.error("id", "differs from the top-level id"));
+                return Err(error("id", "differs from the top-level id".into()));
             }
             if self.id.is_none() {
-                self.id = Some(UserId::parse(&id).map_err(|e| reader.error("id", e.0))?);
+                self.id = Some(UserId::parse(&id).map_err(|e| error("id", e.0))?);
             }
         }
-        if let Some(email) = reader.nullable_string("email")?
+        if let Some(email) = nested.email
             && email.as_deref() != self.email.as_ref().map(EmailAddress::as_str)
         {
-            return Err(reader.error("email", "differs from the top-level email"));
+            return Err(error("email", "differs from the top-level email".into()));
         }
-        if let Some(name) = reader.nullable_string("name")?
+        if let Some(name) = nested.name
             && name != self.name
         {
-            return Err(reader.error("name", "differs from the top-level name"));
+            return Err(error("name", "differs from the top-level name".into()));
         }
-        if let Some(picture) = reader.nullable_string("picture")? {
+        if let Some(picture) = nested.picture {
             self.picture = picture;
         }
-        if let Some(enabled) = reader.nullable_bool("enabled")? {
+        if let Some(enabled) = nested.enabled {
             self.enabled = enabled;
         }
-        if let Some(banned) = reader.nullable_bool("banned")? {
+        if let Some(banned) = nested.banned {
             self.banned = banned;
         }
-        if let Some(banned_at) = reader.nullable_timestamp("banned_at")? {
+        if let Some(banned_at) = nested.banned_at {
+            if let Some(t) = banned_at.filter(|t| *t < 0) {
+                return Err(error(
+                    "banned_at",
+                    format!("expected Unix seconds (a non-negative integer), got {t}"),
+                ));
+            }
             self.banned_at = banned_at;
         }
         Ok(())
@@ -446,6 +612,88 @@ mod tests {
         assert_eq!((u.banned, u.banned_at), (Some(true), Some(9)));
         assert_eq!(u.picture.as_deref(), Some("p"));
         assert!(u.had_projects);
+    }
+
+    /// Lines meant to reach every branch of both readers: each is read by the typed parse
+    /// (falling back when it fails) and by the field-by-field reader alone, with the same
+    /// outcome, refusals included.
+    #[test]
+    fn both_readers_agree() {
+        let fields = [
+            r#""object":"organization.user""#,
+            r#""object":"user""#,
+            r#""object":null"#,
+            r#""id":"user-1""#,
+            r#""id":"a b""#,
+            r#""id":null"#,
+            r#""id":7"#,
+            r#""name":"Zoë""#,
+            r#""name":null"#,
+            r#""name":1"#,
+            r#""email":"Zoe@X.io""#,
+            r#""email":null"#,
+            r#""email":"nope""#,
+            r#""email":[]"#,
+            r#""role":"owner""#,
+            r#""role":"admin""#,
+            r#""role":null"#,
+            r#""role":1"#,
+            r#""added_at":5"#,
+            r#""added_at":-1"#,
+            r#""added_at":1.5"#,
+            r#""added_at":9223372036854775808"#,
+            r#""added_at":null"#,
+            r#""created":4"#,
+            r#""is_default":true"#,
+            r#""is_default":null"#,
+            r#""is_default":"yes""#,
+            r#""is_scale_tier_authorized_purchaser":null"#,
+            r#""is_scale_tier_authorized_purchaser":false"#,
+            r#""is_scim_managed":true"#,
+            r#""is_service_account":0"#,
+            r#""api_key_last_used_at":null"#,
+            r#""api_key_last_used_at":-3"#,
+            r#""api_key_last_used_at":8"#,
+            r#""technical_level":"high""#,
+            r#""developer_persona":null"#,
+            r#""projects":null"#,
+            r#""projects":{"object":"list","data":[]}"#,
+            r#""bogus":1"#,
+            r#""user":null"#,
+            r#""user":{}"#,
+            r#""user":{"object":"user","id":"user-1","email":"Zoe@X.io","name":"Zoë"}"#,
+            r#""user":{"id":"user-2"}"#,
+            r#""user":{"email":"b@x.io"}"#,
+            r#""user":{"picture":"p","enabled":null,"banned":true,"banned_at":9}"#,
+            r#""user":{"banned_at":-9}"#,
+            r#""user":{"enabled":"no"}"#,
+            r#""user":{"object":"organization.user"}"#,
+            r#""user":{"x":1}"#,
+        ];
+        let mut lines = vec![
+            "{}".to_owned(),
+            "[1]".to_owned(),
+            "{".to_owned(),
+            "null".to_owned(),
+        ];
+        for (i, a) in fields.iter().enumerate() {
+            lines.push(format!("{{{a}}}"));
+            for b in fields.iter().skip(i + 1).step_by(5) {
+                lines.push(format!("{{{a},{b}}}"));
+            }
+        }
+        // Repeated keys: the field-by-field reader keeps the last.
+        lines.push(r#"{"role":"owner","role":"reader"}"#.to_owned());
+        let mut typed = 0;
+        for text in &lines {
+            let reference = ImportedUser::from_json_line_by_field(3, text);
+            assert_eq!(ImportedUser::from_json_line(3, text), reference, "{text}");
+            typed += usize::from(serde_json::from_str::<LineFields>(text).is_ok());
+        }
+        assert!(
+            typed > lines.len() / 3,
+            "the typed parse takes most valid lines"
+        );
     }
 
     #[test]
