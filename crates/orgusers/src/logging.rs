@@ -10,6 +10,8 @@
 //! [`FlushGuard`] writes out everything still buffered when it is dropped at exit.
 
 use std::io::{self, Write};
+
+use orgusers_server::access_log::{self, AccessEntry, AccessLog};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -105,8 +107,9 @@ fn write_batches<W: Write>(shared: &Shared, mut out: W) {
     }
 }
 
-impl Write for BatchedWriter {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+impl BatchedWriter {
+    /// Appends whole lines, waiting first while the writer is [`MAX_BUFFERED`] behind.
+    pub fn append(&self, bytes: &[u8]) {
         let mut state = self.shared.lock();
         while state.buffer.len() > MAX_BUFFERED && !state.stopping {
             state = self
@@ -121,6 +124,12 @@ impl Write for BatchedWriter {
         if was_empty {
             self.shared.has_lines.notify_one();
         }
+    }
+}
+
+impl Write for BatchedWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.append(bytes);
         Ok(bytes.len())
     }
 
@@ -134,6 +143,26 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BatchedWriter {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+/// The request lines, written by hand (in the subscriber's own text or JSON format) straight into
+/// the batched writer, skipping `tracing`'s formatting (see `orgusers_server::access_log`).
+pub struct LineAccessLog {
+    pub out: BatchedWriter,
+    pub json: bool,
+}
+
+impl AccessLog for LineAccessLog {
+    fn record(&self, entry: &AccessEntry<'_>) {
+        let mut line = Vec::with_capacity(256);
+        let now = std::time::SystemTime::now();
+        if self.json {
+            access_log::write_json_line(&mut line, now, entry);
+        } else {
+            access_log::write_text_line(&mut line, now, entry);
+        }
+        self.out.append(&line);
     }
 }
 

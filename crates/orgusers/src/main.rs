@@ -9,11 +9,12 @@ mod transfer;
 mod users;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use orgusers_server::{AccessLog, TracingAccessLog};
 use orgusers_store::{DatabaseUrl, OrgId, Store, StoreOptions};
-use std::sync::Arc;
 
 // Every request allocates its buffers and row values; mimalloc's thread-local free lists make
 // that a fraction of the system allocator's cost under load (see docs/benchmarks.md).
@@ -108,8 +109,10 @@ impl OrgArgs {
 }
 
 /// Logs to standard error through [`logging`]'s batching writer, so that no request waits on a
-/// write; the returned guard writes out every buffered line when it is dropped at exit.
-fn init_logging() -> std::io::Result<logging::FlushGuard> {
+/// write. Returns the guard that writes out every buffered line when it is dropped at exit, and
+/// where `serve` sends its request lines: written by hand into the same writer when they go to a
+/// file or a pipe, through `tracing` on a terminal (in colour) or when the filter leaves them out.
+fn init_logging() -> std::io::Result<(logging::FlushGuard, Arc<dyn AccessLog>)> {
     use std::io::IsTerminal as _;
     use tracing_subscriber::EnvFilter;
     let ansi = std::io::stderr().is_terminal();
@@ -117,23 +120,32 @@ fn init_logging() -> std::io::Result<logging::FlushGuard> {
     // Migration chatter is noise on every command; problems still show as warnings.
     let filter = EnvFilter::try_from_env("ORGUSERS_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn"));
+    let json = std::env::var("ORGUSERS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(writer.clone())
         .with_ansi(ansi)
         .with_target(false);
-    if std::env::var("ORGUSERS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+    if json {
         builder.json().flatten_event(true).init();
     } else {
         builder.init();
     }
-    Ok(guard)
+    // The filter is fixed from here on, so asking once is enough.
+    let lines_wanted =
+        tracing::enabled!(target: "orgusers_server::access_log", tracing::Level::INFO);
+    let access_log: Arc<dyn AccessLog> = if lines_wanted && !ansi {
+        Arc::new(logging::LineAccessLog { out: writer, json })
+    } else {
+        Arc::new(TracingAccessLog)
+    };
+    Ok((guard, access_log))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log_guard = match init_logging() {
-        Ok(guard) => guard,
+    let (log_guard, access_log) = match init_logging() {
+        Ok(setup) => setup,
         Err(e) => {
             eprintln!("error: cannot start the log writer: {e}");
             return ExitCode::FAILURE;
@@ -151,7 +163,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(args, access_log).await,
             Command::Import(args) => transfer::import(args).await,
             Command::Export(args) => transfer::export(args).await,
             Command::Seed(args) => seed::run(args).await,

@@ -2,10 +2,11 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use orgusers_server::{AppState, Limits};
+use orgusers_server::{AccessLog, AppState, Limits};
 use orgusers_store::AdminKey;
 use tokio::net::TcpListener;
 
@@ -31,7 +32,8 @@ fn parse_admin_key(s: &str) -> Result<AdminKey, String> {
     AdminKey::parse(s).map_err(|e| e.0)
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM, sending one line per request to `access_log`.
+pub async fn run(args: ServeArgs, access_log: Arc<dyn AccessLog>) -> anyhow::Result<()> {
     let store = args.store.open().await?;
     let mut new_key = None;
     if args.admin_keys.is_empty() {
@@ -72,7 +74,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         body_read: args.body_timeout,
         ..Limits::default()
     };
-    let app = orgusers_server::router(AppState::new(store), limits);
+    let app = orgusers_server::router(AppState::new(store).with_access_log(access_log), limits);
     orgusers_server::serve(listener, app, limits, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -4,6 +4,7 @@
 //! [`router`] builds the axum application; [`serve`] runs it on a listener with the timeouts a
 //! public server needs.
 
+pub mod access_log;
 mod drain;
 mod error;
 mod extract;
@@ -27,6 +28,7 @@ use hyper_util::service::TowerToHyperService;
 use orgusers_store::Store;
 use tokio::net::TcpListener;
 
+pub use access_log::{AccessEntry, AccessLog, TracingAccessLog};
 pub use error::ApiError;
 pub use keys::KEY_CACHE_TTL;
 
@@ -35,15 +37,22 @@ pub use keys::KEY_CACHE_TTL;
 pub struct AppState {
     store: Arc<dyn Store>,
     keys: Arc<keys::KeyCache>,
+    access_log: Arc<dyn AccessLog>,
 }
 
 impl AppState {
-    /// State around a store.
+    /// State around a store; request lines go to `tracing` ([`TracingAccessLog`]).
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
             keys: Arc::default(),
+            access_log: Arc::new(TracingAccessLog),
         }
+    }
+
+    /// The same state with request lines going to `access_log`.
+    pub fn with_access_log(self, access_log: Arc<dyn AccessLog>) -> Self {
+        Self { access_log, ..self }
     }
 }
 
@@ -76,6 +85,10 @@ impl Default for Limits {
 /// The application: every route of the API, the catch-all for unknown paths and methods, and
 /// the middleware that stamps headers, logs and bounds each request.
 pub fn router(state: AppState, limits: Limits) -> Router {
+    let stamping = stamp::Stamping {
+        limits,
+        access_log: Arc::clone(&state.access_log),
+    };
     Router::new()
         .route("/health", get(users::health))
         .route("/v1/organization/users", get(users::list))
@@ -90,7 +103,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             stamp::panic_response,
         ))
-        .layer(axum::middleware::from_fn_with_state(limits, stamp::stamp))
+        .layer(axum::middleware::from_fn_with_state(stamping, stamp::stamp))
         .with_state(state)
 }
 

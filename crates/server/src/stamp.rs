@@ -12,7 +12,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
+use std::sync::Arc;
+
 use crate::Limits;
+use crate::access_log::{AccessEntry, AccessLog};
 use crate::drain::SharedBody;
 use crate::error::{ApiError, CloseConnection, InternalErrorDetail};
 use crate::extract::{BodyDeadline, LongQuery, OrganizationSlot};
@@ -40,7 +43,15 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::try_from(format!("req_{n:032x}")).unwrap_or(HeaderValue::from_static("req_0"))
 }
 
-pub async fn stamp(State(limits): State<Limits>, mut req: Request, next: Next) -> Response {
+/// What the middleware needs: the time limits and where request lines go.
+#[derive(Clone)]
+pub struct Stamping {
+    pub limits: Limits,
+    pub access_log: Arc<dyn AccessLog>,
+}
+
+pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Next) -> Response {
+    let limits = stamping.limits;
     let started = Instant::now();
     let request_id = req
         .headers()
@@ -92,14 +103,13 @@ pub async fn stamp(State(limits): State<Limits>, mut req: Request, next: Next) -
     if let Some(InternalErrorDetail(detail)) = response.extensions().get::<InternalErrorDetail>() {
         tracing::error!(request_id = %rid, %method, %path, error = %detail, "request failed");
     }
-    tracing::info!(
-        request_id = %rid,
-        %method,
-        %path,
-        status = response.status().as_u16(),
-        latency_us = elapsed.as_micros() as u64,
-        "request"
-    );
+    stamping.access_log.record(&AccessEntry {
+        request_id: &rid,
+        method: &method,
+        path: &path,
+        status: response.status().as_u16(),
+        latency_us: elapsed.as_micros() as u64,
+    });
     response
 }
 

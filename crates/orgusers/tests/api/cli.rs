@@ -375,9 +375,12 @@ fn unreachable_database_is_reported() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-/// One log line per request with its method, path, status, latency and request id; never a key.
-#[test]
-fn logs_name_requests_and_never_keys() {
+/// A key that must never reach the log.
+const WRONG_KEY: &str = "sk-admin-this-must-not-be-logged-1234";
+
+/// The log of a server (in `format`, when given) that answered a 200 and a 401 (to
+/// [`WRONG_KEY`]) and was then stopped with SIGTERM.
+fn log_of_two_requests(format: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("logs.db").display());
     let mut child = orgusers()
@@ -391,6 +394,7 @@ fn logs_name_requests_and_never_keys() {
             CLI_KEY,
         ])
         .env("ORGUSERS_LOG", "info")
+        .env("ORGUSERS_LOG_FORMAT", format.unwrap_or("text"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -407,7 +411,7 @@ fn logs_name_requests_and_never_keys() {
         .enable_all()
         .build()
         .unwrap();
-    let wrong_key = "sk-admin-this-must-not-be-logged-1234";
+    let wrong_key = WRONG_KEY;
     runtime.block_on(async {
         assert_eq!(http_get(&base, USERS, CLI_KEY).await.0, 200);
         assert_eq!(
@@ -426,6 +430,14 @@ fn logs_name_requests_and_never_keys() {
     let mut log = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     child.wait().unwrap();
+    log
+}
+
+/// One log line per request with its method, path, status, latency and request id; never a key.
+#[test]
+fn logs_name_requests_and_never_keys() {
+    let log = log_of_two_requests(None);
+    let wrong_key = WRONG_KEY;
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("request_id=")).collect();
     assert_eq!(lines.len(), 2, "{log}");
     assert!(
@@ -443,6 +455,38 @@ fn logs_name_requests_and_never_keys() {
     );
     assert!(
         !log.contains(CLI_KEY) && !log.contains(wrong_key) && !log.contains("must-not-be-logged"),
+        "a key reached the log: {log}"
+    );
+}
+
+/// The same lines in JSON, one object per line.
+#[test]
+fn json_logs_name_requests_and_never_keys() {
+    let log = log_of_two_requests(Some("json"));
+    let requests: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v| v["message"] == "request")
+        .collect();
+    assert_eq!(requests.len(), 2, "{log}");
+    assert_eq!(requests[0]["level"], "INFO");
+    assert_eq!(requests[0]["method"], "GET");
+    assert_eq!(requests[0]["path"], USERS);
+    assert_eq!(requests[0]["status"], 200);
+    assert!(requests[0]["latency_us"].is_u64());
+    assert!(
+        requests[0]["request_id"]
+            .as_str()
+            .is_some_and(is_generated_request_id)
+    );
+    assert!(
+        requests[0]["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert_eq!(requests[1]["status"], 401);
+    assert!(
+        !log.contains(CLI_KEY) && !log.contains(WRONG_KEY),
         "a key reached the log: {log}"
     );
 }
