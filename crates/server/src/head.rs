@@ -252,33 +252,18 @@ fn decide(request: &httparse::Request<'_, '_>, len: usize) -> Decision {
     let path_len = target.find('?').unwrap_or(target.len());
     // "METHOD SP target SP HTTP/1.x CRLF"
     let line_len = method.len() + target.len() + 11;
-    if line_len > MAX_REQUEST_LINE || path_len > MAX_PATH {
+    let refusal = if line_len > MAX_REQUEST_LINE || path_len > MAX_PATH {
+        Some(Refusal::RequestLine)
+    } else if len.saturating_sub(line_len) > MAX_HEADER_BYTES + 2
+        || request.headers.len() > MAX_HEADER_COUNT
+    {
+        Some(Refusal::Headers)
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
         return Decision {
-            rewrite: Some(synthetic_from(
-                method,
-                &target[..path_len],
-                Refusal::RequestLine,
-            )),
-            next: Framing::Refused,
-        };
-    }
-    if len.saturating_sub(line_len) > MAX_HEADER_BYTES + 2 {
-        return Decision {
-            rewrite: Some(synthetic_from(
-                method,
-                &target[..path_len],
-                Refusal::Headers,
-            )),
-            next: Framing::Refused,
-        };
-    }
-    if request.headers.len() > MAX_HEADER_COUNT {
-        return Decision {
-            rewrite: Some(synthetic_from(
-                method,
-                &target[..path_len],
-                Refusal::Headers,
-            )),
+            rewrite: Some(synthetic_from(method, &target[..path_len], refusal)),
             next: Framing::Refused,
         };
     }
@@ -290,9 +275,7 @@ fn decide(request: &httparse::Request<'_, '_>, len: usize) -> Decision {
     let mut unframed = false;
     for header in request.headers.iter() {
         let name = header.name.as_bytes();
-        if name.len() >= INTERNAL_PREFIX.len()
-            && name[..INTERNAL_PREFIX.len()].eq_ignore_ascii_case(INTERNAL_PREFIX)
-        {
+        if is_internal(name) {
             internal = true;
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             chunked = true;
@@ -345,9 +328,7 @@ fn rebuild(request: &httparse::Request<'_, '_>, move_query: bool, close: bool) -
     });
     for header in request.headers.iter() {
         let name = header.name.as_bytes();
-        if name.len() >= INTERNAL_PREFIX.len()
-            && name[..INTERNAL_PREFIX.len()].eq_ignore_ascii_case(INTERNAL_PREFIX)
-        {
+        if is_internal(name) {
             continue;
         }
         head.extend_from_slice(name);
@@ -367,6 +348,12 @@ fn rebuild(request: &httparse::Request<'_, '_>, move_query: bool, close: bool) -
     }
     head.extend_from_slice(b"\r\n");
     Bytes::from(head)
+}
+
+/// Whether a header name is one of orgusers' internal ones, in any letter case.
+fn is_internal(name: &[u8]) -> bool {
+    name.len() >= INTERNAL_PREFIX.len()
+        && name[..INTERNAL_PREFIX.len()].eq_ignore_ascii_case(INTERNAL_PREFIX)
 }
 
 /// A `Content-Length` value as hyper reads it: decimal digits, or a comma-separated list of
