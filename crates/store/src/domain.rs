@@ -284,11 +284,20 @@ impl AdminKey {
         Self(format!("sk-admin-{}", random_alphanumeric(48)))
     }
 
-    /// Parses an operator-given key: 8 to 256 printable ASCII characters.
+    /// Parses an operator-given key: 8 to 256 printable ASCII characters, spaces included (the
+    /// official SDKs' examples use `My Admin API Key`), but not at either end, where an
+    /// `Authorization` header cannot carry them.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
-        if s.len() < 8 || s.len() > 256 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        let printable = s.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+        if s.len() < 8 || s.len() > 256 || !printable {
             return Err(InvalidValue(
-                "an admin key must be 8 to 256 printable ASCII characters without spaces".into(),
+                "an admin key must be 8 to 256 printable ASCII characters".into(),
+            ));
+        }
+        if s.starts_with(' ') || s.ends_with(' ') {
+            return Err(InvalidValue(
+                "an admin key cannot begin or end with a space: HTTP drops it from the header"
+                    .into(),
             ));
         }
         Ok(Self(s.to_owned()))
@@ -384,6 +393,28 @@ mod tests {
                 Err(LimitError::NotAnInteger),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn operator_keys_are_printable_ascii_with_inner_spaces() {
+        for ok in [
+            "My Admin API Key",
+            "sk-admin-12345678",
+            "12345678",
+            &"k".repeat(256),
+        ] {
+            assert!(AdminKey::parse(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "1234567",
+            &"k".repeat(257),
+            " leading key",
+            "trailing key ",
+            "tab\tkey1",
+            "clé-admin-key",
+        ] {
+            assert!(AdminKey::parse(bad).is_err(), "{bad:?}");
         }
     }
 

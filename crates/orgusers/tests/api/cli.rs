@@ -375,6 +375,30 @@ fn unreachable_database_is_reported() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
+/// `serve --admin-key` takes a key with spaces, as the official SDKs' examples use, and a client
+/// presents it in an ordinary `Authorization: Bearer` header.
+#[tokio::test]
+async fn an_admin_key_with_spaces_opens_the_organization() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("spaces.db").display());
+    let server = ServerProcess::start(&database, &["--admin-key", "My Admin API Key"]);
+    let (status, body) = http_get(&server.base, USERS, "My Admin API Key").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = http_get(&server.base, USERS, "My Admin API").await;
+    assert_eq!(status, 401);
+    let refused = orgusers()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+        .args(["--admin-key", " padded key "])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("cannot begin or end with a space"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
 /// A key that must never reach the log.
 const WRONG_KEY: &str = "sk-admin-this-must-not-be-logged-1234";
 
