@@ -26,6 +26,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use axum::http::HeaderName;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -45,11 +46,11 @@ pub const MAX_HEAD_BYTES: usize = MAX_REQUEST_LINE + MAX_HEADER_BYTES;
 const LONG_TARGET: usize = 16 * 1024;
 
 /// Carries the query of a request whose target was too long for a URI.
-pub const QUERY_HEADER: &str = "x-orgusers-internal-query";
+pub const QUERY_HEADER: HeaderName = HeaderName::from_static("x-orgusers-internal-query");
 /// Marks a synthetic request that stands for a refused head; its value is a [`Refusal`] name.
-pub const REFUSAL_HEADER: &str = "x-orgusers-internal-refusal";
+pub const REFUSAL_HEADER: HeaderName = HeaderName::from_static("x-orgusers-internal-refusal");
 /// Asks the middleware to close the connection after the answer.
-pub const CLOSE_HEADER: &str = "x-orgusers-internal-close";
+pub const CLOSE_HEADER: HeaderName = HeaderName::from_static("x-orgusers-internal-close");
 const INTERNAL_PREFIX: &[u8] = b"x-orgusers-internal-";
 
 /// How long, and how much, a refused connection is read off after its answer, so that the
@@ -142,29 +143,28 @@ enum Examined {
 }
 
 impl<T: AsyncRead + Unpin> GuardedIo<T> {
+    /// Reads what the socket has into `scratch`, noting the end of the stream.
+    fn read_some(&mut self, cx: &mut Context<'_>, scratch: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut buf = ReadBuf::new(scratch);
+        ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        self.eof |= n == 0;
+        Poll::Ready(Ok(n))
+    }
+
     /// Reads more of the socket into `pending`; `Ok(false)` at the end of the stream.
     fn fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
         let mut scratch = [0u8; 8192];
-        let mut buf = ReadBuf::new(&mut scratch);
-        ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf))?;
-        if buf.filled().is_empty() {
-            self.eof = true;
-            return Poll::Ready(Ok(false));
-        }
-        self.pending.extend_from_slice(buf.filled());
-        Poll::Ready(Ok(true))
+        let n = ready!(self.read_some(cx, &mut scratch))?;
+        self.pending.extend_from_slice(&scratch[..n]);
+        Poll::Ready(Ok(n > 0))
     }
 
     /// Reads and drops what the client sends, until it would block or the stream ends.
     fn discard(&mut self, cx: &mut Context<'_>, budget: &mut usize) -> Poll<io::Result<()>> {
+        let mut scratch = [0u8; 8192];
         while !self.eof && *budget > 0 {
-            let mut scratch = [0u8; 8192];
-            let mut buf = ReadBuf::new(&mut scratch);
-            ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf))?;
-            let n = buf.filled().len();
-            if n == 0 {
-                self.eof = true;
-            }
+            let n = ready!(self.read_some(cx, &mut scratch))?;
             *budget = budget.saturating_sub(n);
         }
         Poll::Ready(Ok(()))
@@ -176,9 +176,10 @@ impl<T: AsyncRead + Unpin> GuardedIo<T> {
         if head_ends(&self.pending[from..]).next().is_none() {
             self.scanned = self.pending.len();
             if self.pending.len() > MAX_HEAD_BYTES {
-                let refusal = match memchr_newline(&self.pending[..MAX_REQUEST_LINE + 2]) {
-                    Some(_) => Refusal::Headers,
-                    None => Refusal::RequestLine,
+                let refusal = if self.pending[..MAX_REQUEST_LINE + 2].contains(&b'\n') {
+                    Refusal::Headers
+                } else {
+                    Refusal::RequestLine
                 };
                 self.refuse(refusal);
                 return Examined::Done;
@@ -337,13 +338,13 @@ fn rebuild(request: &httparse::Request<'_, '_>, move_query: bool, close: bool) -
         head.extend_from_slice(b"\r\n");
     }
     if let Some(query) = query {
-        head.extend_from_slice(QUERY_HEADER.as_bytes());
+        head.extend_from_slice(QUERY_HEADER.as_str().as_bytes());
         head.extend_from_slice(b": ");
         head.extend_from_slice(query.as_bytes());
         head.extend_from_slice(b"\r\n");
     }
     if close {
-        head.extend_from_slice(CLOSE_HEADER.as_bytes());
+        head.extend_from_slice(CLOSE_HEADER.as_str().as_bytes());
         head.extend_from_slice(b": 1\r\n");
     }
     head.extend_from_slice(b"\r\n");
@@ -386,10 +387,6 @@ fn head_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
             _ => None,
         }
     })
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// The synthetic request standing for a refused head, from whatever of the head is readable.

@@ -64,8 +64,8 @@ pub struct Limits {
     /// Time allowed for the whole body to arrive, from the end of the head; a body that has not
     /// arrived by then is answered `408`.
     pub body_read: Duration,
-    /// Time allowed for handling one request once its body has arrived; past it the answer is
-    /// a `500`.
+    /// Time allowed for handling one request beyond `body_read`: a request not answered within
+    /// `body_read + request` of its head is answered `500`.
     pub request: Duration,
     /// Time allowed for open requests to finish at shutdown.
     pub shutdown_grace: Duration,

@@ -2,6 +2,7 @@
 //! deadline, the catch for panics, and one log line per request.
 
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -11,8 +12,6 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
-
-use std::sync::Arc;
 
 use crate::Limits;
 use crate::access_log::{AccessEntry, AccessLog};
@@ -65,10 +64,10 @@ pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Nex
     // The head guard's internal headers: a refusal, a query set aside, a connection to close.
     let refusal = req
         .headers()
-        .get(REFUSAL_HEADER)
+        .get(&REFUSAL_HEADER)
         .and_then(|v| Refusal::from_name(v.as_bytes()));
-    let close_after = req.headers_mut().remove(CLOSE_HEADER).is_some();
-    if let Some(query) = req.headers_mut().remove(QUERY_HEADER) {
+    let close_after = req.headers_mut().remove(&CLOSE_HEADER).is_some();
+    if let Some(query) = req.headers_mut().remove(&QUERY_HEADER) {
         let query = String::from_utf8_lossy(query.as_bytes()).into_owned();
         req.extensions_mut().insert(LongQuery(query));
     }
@@ -119,13 +118,13 @@ async fn run(limits: Limits, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let body = SharedBody::new(body);
     let req = Request::from_parts(parts, Body::new(body.clone()));
-    // The body has its own deadline (a 408, the client's doing); this one is for the handling.
+    // The body has its own deadline (a 408, the client's doing), which falls before this one:
+    // a request still running past both is the server's fault.
     let deadline = limits.body_read + limits.request;
     let response = match tokio::time::timeout(deadline, next.run(req)).await {
         Ok(response) => response,
         Err(_) => ApiError::Internal(anyhow::anyhow!(
-            "request not finished within {:?}",
-            limits.request
+            "request not finished within {deadline:?} of its head"
         ))
         .into_response(),
     };

@@ -240,10 +240,7 @@ impl FieldReader<'_> {
             // The sign is a rule, checked with the others in `from_fields`.
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(t) => Ok(Some(t)),
-                None => Err(self.error(
-                    field,
-                    format!("expected Unix seconds (a non-negative integer), got {n}"),
-                )),
+                None => Err(self.error(field, not_unix_seconds(n))),
             },
             Some(other) => Err(self.error(field, expected("an integer", other))),
         }
@@ -335,6 +332,27 @@ struct NestedFields {
     banned: Option<Option<bool>>,
     #[serde(default, deserialize_with = "present")]
     banned_at: Option<Option<i64>>,
+}
+
+/// The refusal of a timestamp that is not Unix seconds, showing the value as the line gave it.
+fn not_unix_seconds(got: impl fmt::Display) -> String {
+    format!("expected Unix seconds (a non-negative integer), got {got}")
+}
+
+/// A timestamp's rule: Unix seconds are not negative.
+fn unix_seconds(t: Option<i64>) -> Result<Option<i64>, String> {
+    match t {
+        Some(t) if t < 0 => Err(not_unix_seconds(t)),
+        t => Ok(t),
+    }
+}
+
+/// An `object` field's rule: absent, or the one name its object has.
+fn object_is(got: Option<&str>, want: &str) -> Result<(), String> {
+    match got {
+        Some(s) if s != want => Err(format!("expected \"{want}\", got {s:?}")),
+        _ => Ok(()),
+    }
 }
 
 /// A field that may not be `null`: present means a value of its type.
@@ -453,18 +471,9 @@ impl ImportedUser {
             field: Some(field.to_owned()),
             message,
         };
-        let constant = |field: &str, got: &Option<String>, want: &str| match got {
-            Some(s) if s != want => Err(error(field, format!("expected \"{want}\", got {s:?}"))),
-            _ => Ok(()),
-        };
-        let timestamp = |field: &str, t: Option<i64>| match t {
-            Some(t) if t < 0 => Err(error(
-                field,
-                format!("expected Unix seconds (a non-negative integer), got {t}"),
-            )),
-            t => Ok(t),
-        };
-        constant("object", &fields.object, orgusers_api::USER_OBJECT)?;
+        let timestamp = |field: &str, t: Option<i64>| unix_seconds(t).map_err(|m| error(field, m));
+        object_is(fields.object.as_deref(), orgusers_api::USER_OBJECT)
+            .map_err(|m| error("object", m))?;
         let id = fields
             .id
             .map(|s| UserId::parse(&s).map_err(|e| error("id", e.0)))
@@ -523,15 +532,8 @@ impl ImportedUser {
             field: Some(format!("user.{field}")),
             message,
         };
-        if let Some(object) = &nested.object
-            && object != orgusers_api::NESTED_USER_OBJECT
-        {
-            let want = orgusers_api::NESTED_USER_OBJECT;
-            return Err(error(
-                "object",
-                format!("expected \"{want}\", got {object:?}"),
-            ));
-        }
+        object_is(nested.object.as_deref(), orgusers_api::NESTED_USER_OBJECT)
+            .map_err(|m| error("object", m))?;
         if let Some(id) = nested.id {
             if self.id.as_ref().is_some_and(|top| top.as_str() != id) {
                 return Err(error("id", "differs from the top-level id".into()));
@@ -560,13 +562,7 @@ impl ImportedUser {
             self.banned = banned;
         }
         if let Some(banned_at) = nested.banned_at {
-            if let Some(t) = banned_at.filter(|t| *t < 0) {
-                return Err(error(
-                    "banned_at",
-                    format!("expected Unix seconds (a non-negative integer), got {t}"),
-                ));
-            }
-            self.banned_at = banned_at;
+            self.banned_at = unix_seconds(banned_at).map_err(|m| error("banned_at", m))?;
         }
         Ok(())
     }

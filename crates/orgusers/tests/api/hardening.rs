@@ -281,6 +281,37 @@ async fn a_stalled_body_is_a_408_at_the_body_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_is_read_and_its_connection_closed_after_the_answer() {
+    let app = sqlite_app().await;
+    app.import(&[user_line("u-1", "one@example.com", 1, "owner")])
+        .await;
+    let body = json!({"technical_level": "expert"}).to_string();
+    let (first, second) = body.split_at(10);
+    let request = format!(
+        "POST {USERS}/u-1 HTTP/1.1\r\nhost: t\r\nauthorization: Bearer {KEY}\r\ntransfer-encoding: chunked\r\n\r\n\
+         {:x}\r\n{first}\r\n{:x}\r\n{second}\r\n0\r\n\r\n",
+        first.len(),
+        second.len()
+    );
+    let mut connection = RawConnection::open(app.addr()).await;
+    connection.send(request.as_bytes()).await;
+    let reply = connection.reply().await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["technical_level"], "expert");
+    assert_eq!(reply.header("connection"), Some("close"));
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(5),
+        connection.stream.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "closed after the answer: {closed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_that_are_not_http_get_a_bare_400() {
     let app = sqlite_app().await;
     let mut stream = tokio::net::TcpStream::connect(app.addr()).await.unwrap();
