@@ -4,7 +4,8 @@ use axum::Json;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use orgusers_api::{ErrorBody, ErrorResponse};
-use orgusers_store::StoreError;
+use orgusers_store::body::BodyError;
+use orgusers_store::{Kind, StoreError};
 
 /// Every way a request can fail, as the client is told.
 #[derive(Debug)]
@@ -13,18 +14,37 @@ pub enum ApiError {
     MissingKey,
     /// A key that is unknown or revoked, as shown masked.
     InvalidKey { masked: String },
-    /// `limit` below 1; carries the value as sent.
-    LimitBelowMin(String),
-    /// `limit` above 100; carries the value as sent.
-    LimitAboveMax(String),
+    /// `limit` below the list's minimum; carries the value as sent.
+    LimitBelowMin { min: i64, got: String },
+    /// `limit` above the list's maximum; carries the value as sent.
+    LimitAboveMax { max: i64, got: String },
     /// `limit` not an integer; carries the value as sent.
     LimitNotInteger(String),
     /// `after` names no user the organization ever had.
     UnknownCursor(String),
     /// More distinct `emails` than allowed; carries the count.
     TooManyEmails(usize),
-    /// The user does not exist in the caller's organization.
-    UserNotFound(String),
+    /// A path names an object the caller's organization does not have.
+    NotFound { kind: Kind, id: String },
+    /// `after` of a cursor-style list that this server did not issue for that list.
+    ForeignCursor,
+    /// `order` is not `asc` or `desc`; carries the value as sent.
+    InvalidOrder(String),
+    /// A required body field is absent.
+    MissingParameter(String),
+    /// A body field's value breaks its rule.
+    InvalidValue { param: String, message: String },
+    /// A body field names an object the organization does not have.
+    UnknownReference {
+        param: &'static str,
+        kind: Kind,
+        id: String,
+    },
+    /// The request conflicts with the state (CONTRACT.md: 400, code null).
+    Conflict {
+        param: Option<&'static str>,
+        message: String,
+    },
     /// The body is not a JSON object.
     InvalidJson,
     /// A body field that the endpoint does not take.
@@ -37,7 +57,7 @@ pub enum ApiError {
     RoleMismatch { role: String, role_id_role: String },
     /// A field of the wrong JSON type.
     InvalidType {
-        param: &'static str,
+        param: String,
         expected: &'static str,
         got: &'static str,
     },
@@ -99,19 +119,19 @@ impl ApiError {
                 Some("invalid_api_key"),
                 format!("Incorrect API key provided: {masked}."),
             ),
-            E::LimitBelowMin(got) => (
+            E::LimitBelowMin { min, got } => (
                 bad,
                 INVALID_REQUEST,
                 param("limit"),
                 Some("integer_below_min_value"),
-                format!("Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {got} instead."),
+                format!("Invalid 'limit': integer below minimum value. Expected a value >= {min}, but got {got} instead."),
             ),
-            E::LimitAboveMax(got) => (
+            E::LimitAboveMax { max, got } => (
                 bad,
                 INVALID_REQUEST,
                 param("limit"),
                 Some("integer_above_max_value"),
-                format!("Invalid 'limit': integer above maximum value. Expected a value <= 100, but got {got} instead."),
+                format!("Invalid 'limit': integer above maximum value. Expected a value <= {max}, but got {got} instead."),
             ),
             E::LimitNotInteger(got) => (
                 bad,
@@ -134,12 +154,54 @@ impl ApiError {
                 Some("array_above_max_length"),
                 format!("Invalid 'emails': array too long. Expected an array with maximum length 1000, but got {count} instead."),
             ),
-            E::UserNotFound(id) => (
+            E::NotFound { kind, id } => (
                 StatusCode::NOT_FOUND,
                 INVALID_REQUEST,
-                param("user_id"),
+                param(kind.path_param()),
                 None,
-                format!("No such user: {id}"),
+                format!("No such {}: {id}", kind.noun()),
+            ),
+            E::ForeignCursor => (
+                bad,
+                INVALID_REQUEST,
+                param("after"),
+                Some("invalid_value"),
+                "Invalid 'after': not a cursor of this list. Pass the 'next' of the previous page.".into(),
+            ),
+            E::InvalidOrder(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("order"),
+                Some("invalid_value"),
+                format!("Invalid 'order': expected one of 'asc' or 'desc', but got '{got}' instead."),
+            ),
+            E::MissingParameter(name) => (
+                bad,
+                INVALID_REQUEST,
+                Some(name.clone()),
+                Some("missing_required_parameter"),
+                format!("Missing required parameter: '{name}'."),
+            ),
+            E::InvalidValue { param: p, message } => (
+                bad,
+                INVALID_REQUEST,
+                Some(p.clone()),
+                Some("invalid_value"),
+                format!("Invalid '{p}': {message}."),
+            ),
+            E::UnknownReference { param: p, kind, id } => (
+                bad,
+                INVALID_REQUEST,
+                param(p),
+                Some("invalid_value"),
+                format!("Invalid '{p}': no {} with id '{id}' in this organization.", kind.noun()),
+            ),
+            E::Conflict { param: p, message } => (
+                bad,
+                INVALID_REQUEST,
+                p.map(str::to_owned),
+                None,
+                message.clone(),
             ),
             E::InvalidJson => (
                 bad,
@@ -179,7 +241,7 @@ impl ApiError {
             E::InvalidType { param: p, expected, got } => (
                 bad,
                 INVALID_REQUEST,
-                param(p),
+                Some(p.clone()),
                 Some("invalid_type"),
                 format!("Invalid type for '{p}': expected {expected}, but got {got} instead."),
             ),
@@ -270,10 +332,37 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::NotAnObject => Self::InvalidJson,
+            BodyError::Missing(name) => Self::MissingParameter(name),
+            BodyError::WrongType {
+                field,
+                expected,
+                got,
+            } => Self::InvalidType {
+                param: field,
+                expected,
+                got,
+            },
+            BodyError::Invalid { field, message } => Self::InvalidValue {
+                param: field,
+                message,
+            },
+            BodyError::Unrecognized(name) => Self::UnrecognizedArgument(name),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::UserNotFound(id) => Self::UserNotFound(id),
+            StoreError::NotFound { kind, id } => Self::NotFound { kind, id },
+            StoreError::Conflict { param, message } => Self::Conflict { param, message },
+            StoreError::UnknownReference { param, kind, id } => {
+                Self::UnknownReference { param, kind, id }
+            }
             StoreError::UnknownCursor(id) => Self::UnknownCursor(id),
             // Handlers that can meet it map it with the right param; reaching here is a bug.
             StoreError::LastOwner => Self::LastOwner { param: None },
@@ -327,7 +416,10 @@ mod tests {
                 ),
             ),
             (
-                ApiError::LimitBelowMin("0".into()),
+                ApiError::LimitBelowMin {
+                    min: 1,
+                    got: "0".into(),
+                },
                 400,
                 envelope(
                     "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead.",
@@ -337,7 +429,10 @@ mod tests {
                 ),
             ),
             (
-                ApiError::LimitAboveMax("101".into()),
+                ApiError::LimitAboveMax {
+                    max: 100,
+                    got: "101".into(),
+                },
                 400,
                 envelope(
                     "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 101 instead.",
@@ -377,7 +472,10 @@ mod tests {
                 ),
             ),
             (
-                ApiError::UserNotFound("user-x".into()),
+                ApiError::NotFound {
+                    kind: Kind::User,
+                    id: "user-x".into(),
+                },
                 404,
                 envelope("No such user: user-x", ir, Some("user_id"), None),
             ),
@@ -436,7 +534,7 @@ mod tests {
             ),
             (
                 ApiError::InvalidType {
-                    param: "technical_level",
+                    param: "technical_level".into(),
                     expected: "a string or null",
                     got: "an integer",
                 },
@@ -555,8 +653,8 @@ mod tests {
     #[test]
     fn store_errors_map_to_api_errors() {
         assert!(matches!(
-            ApiError::from(StoreError::UserNotFound("u".into())),
-            ApiError::UserNotFound(id) if id == "u"
+            ApiError::from(StoreError::not_found(Kind::User, "u")),
+            ApiError::NotFound { kind: Kind::User, id } if id == "u"
         ));
         assert!(matches!(
             ApiError::from(StoreError::UnknownCursor("u".into())),

@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use orgusers_store::{AdminKey, OrgId};
+use orgusers_store::{AdminKey, Kind, OrgId};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -76,7 +76,10 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdParam {
             // Not valid UTF-8 once decoded: no user can have such an id.
             Err(_) => {
                 let raw = parts.uri.path().rsplit('/').next().unwrap_or_default();
-                Err(ApiError::UserNotFound(raw.to_owned()))
+                Err(ApiError::NotFound {
+                    kind: Kind::User,
+                    id: raw.to_owned(),
+                })
             }
         }
     }
@@ -133,6 +136,28 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::BodyTooLarge),
             // The client went away or sent a broken body: there is no JSON to parse.
             Err(_) => Err(ApiError::InvalidJson),
+        }
+    }
+}
+
+/// Path parameters of the directory's nested routes (`{group_id}/users/{user_id}`, …),
+/// percent-decoded. A segment that is not UTF-8 once decoded names nothing: answered as an
+/// unknown URL.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(_) => Err(ApiError::InvalidUrl {
+                method: parts.method.clone(),
+                path: parts.uri.path().to_owned(),
+            }),
         }
     }
 }

@@ -8,10 +8,14 @@ pub mod access_log;
 mod drain;
 mod error;
 mod extract;
+mod groups;
 pub mod head;
 mod keys;
+mod list;
 pub mod params;
+mod roles;
 mod stamp;
+mod user_roles;
 mod users;
 
 use std::future::Future;
@@ -98,6 +102,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .post(users::modify)
                 .delete(users::delete),
         )
+        .merge(directory_routes())
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_url)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -105,6 +110,55 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(stamping, stamp::stamp))
         .with_state(state)
+}
+
+/// The organization directory around users: one block per resource.
+fn directory_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/organization/roles",
+            get(roles::list).post(roles::create),
+        )
+        .route(
+            "/v1/organization/roles/{role_id}",
+            get(roles::retrieve)
+                .post(roles::update)
+                .delete(roles::delete),
+        )
+        .route(
+            "/v1/organization/users/{user_id}/roles",
+            get(user_roles::list).post(user_roles::assign),
+        )
+        .route(
+            "/v1/organization/users/{user_id}/roles/{role_id}",
+            get(user_roles::retrieve).delete(user_roles::unassign),
+        )
+        .route(
+            "/v1/organization/groups",
+            get(groups::list).post(groups::create),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}",
+            get(groups::retrieve)
+                .post(groups::rename)
+                .delete(groups::delete),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/users",
+            get(groups::list_users).post(groups::add_user),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/users/{user_id}",
+            get(groups::retrieve_user).delete(groups::remove_user),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/roles",
+            get(groups::list_roles).post(groups::assign_role),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/roles/{role_id}",
+            get(groups::retrieve_role).delete(groups::unassign_role),
+        )
 }
 
 async fn invalid_url(method: Method, uri: Uri) -> ApiError {

@@ -1,8 +1,9 @@
 //! Parsing of request inputs into validated values: the list query and the modify body.
 //! Public for the benchmarks; the handlers are its only other callers.
 
+use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
 use orgusers_store::{
-    EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery, json_type,
+    EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery, json_type, parse_limit,
 };
 use serde_json::Value;
 
@@ -28,8 +29,14 @@ pub fn list_query(raw: Option<&str>) -> Result<UserQuery, ApiError> {
         None => PageLimit::DEFAULT,
         Some(text) => PageLimit::parse(&text).map_err(|e| match e {
             LimitError::NotAnInteger => ApiError::LimitNotInteger(text),
-            LimitError::BelowMin => ApiError::LimitBelowMin(text),
-            LimitError::AboveMax => ApiError::LimitAboveMax(text),
+            LimitError::BelowMin => ApiError::LimitBelowMin {
+                min: PageLimit::MIN,
+                got: text,
+            },
+            LimitError::AboveMax => ApiError::LimitAboveMax {
+                max: PageLimit::MAX,
+                got: text,
+            },
         })?,
     };
     let emails = emails
@@ -41,6 +48,51 @@ pub fn list_query(raw: Option<&str>) -> Result<UserQuery, ApiError> {
         after: after.filter(|a| !a.is_empty()),
         emails,
     })
+}
+
+/// Parses the query string of a cursor-style list (`limit`, `order`, `after`) within the
+/// endpoint's `bounds`; `after` must be a cursor this server issued for `scope`.
+pub fn next_query(
+    raw: Option<&str>,
+    bounds: ListBounds,
+    scope: &ListScope<'_>,
+    key: &orgusers_store::page::CursorKey,
+) -> Result<NextQuery, ApiError> {
+    let mut query = NextQuery::first(bounds);
+    let (mut limit, mut order, mut after) = (None, None, None);
+    // As for users: a repeated parameter's last value counts.
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match name.as_ref() {
+            "limit" => limit = Some(value.into_owned()),
+            "order" => order = Some(value.into_owned()),
+            "after" => after = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    if let Some(text) = limit {
+        let max = i64::try_from(bounds.max_limit).unwrap_or(i64::MAX);
+        query.limit = parse_limit(&text, 0, max).map_err(|e| match e {
+            LimitError::NotAnInteger => ApiError::LimitNotInteger(text.clone()),
+            LimitError::BelowMin => ApiError::LimitBelowMin {
+                min: 0,
+                got: text.clone(),
+            },
+            LimitError::AboveMax => ApiError::LimitAboveMax {
+                max,
+                got: text.clone(),
+            },
+        })?;
+    }
+    if let Some(text) = order {
+        query.order = SortOrder::parse(&text).ok_or(ApiError::InvalidOrder(text))?;
+    }
+    if let Some(after) = after.filter(|a| !a.is_empty()) {
+        query.after = Some(
+            key.check(scope, &after)
+                .map_err(|_| ApiError::ForeignCursor)?,
+        );
+    }
+    Ok(query)
 }
 
 /// A value as an error message quotes it: strings in single quotes, anything else as JSON.
@@ -56,7 +108,7 @@ fn metadata(field: &'static str, v: &Value) -> Result<Option<String>, ApiError> 
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
         other => Err(ApiError::InvalidType {
-            param: field,
+            param: field.to_owned(),
             expected: "a string or null",
             got: json_type(other),
         }),
@@ -148,11 +200,11 @@ mod tests {
         );
         assert!(matches!(
             list_query(Some("limit=0")),
-            Err(ApiError::LimitBelowMin(_))
+            Err(ApiError::LimitBelowMin { .. })
         ));
         assert!(matches!(
             list_query(Some("limit=101")),
-            Err(ApiError::LimitAboveMax(_))
+            Err(ApiError::LimitAboveMax { .. })
         ));
         let many: String = (0..1001).map(|i| format!("emails[]=u{i}@x.io&")).collect();
         assert!(matches!(
@@ -218,10 +270,7 @@ mod tests {
         ));
         assert!(matches!(
             user_change(br#"{"developer_persona":5}"#, &o),
-            Err(ApiError::InvalidType {
-                param: "developer_persona",
-                ..
-            })
+            Err(ApiError::InvalidType { param, .. }) if param == "developer_persona"
         ));
     }
 }

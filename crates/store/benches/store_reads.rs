@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use orgusers_store::{EmailFilter, ImportedUser, OrgId, SqliteStore, Store, UserQuery};
+use orgusers_store::{EmailFilter, ImportedUser, OrgId, SqliteStore, UserQuery, UserStore};
 
 const USERS: usize = 100_000;
 

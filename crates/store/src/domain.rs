@@ -13,7 +13,7 @@ fn is_external_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
-fn random_alphanumeric(len: usize) -> String {
+pub(crate) fn random_alphanumeric(len: usize) -> String {
     rand::rng()
         .sample_iter(Alphanumeric)
         .take(len)
@@ -230,9 +230,9 @@ pub struct PageLimit(u8);
 pub enum LimitError {
     /// Not an optional `-` followed by decimal digits.
     NotAnInteger,
-    /// Below 1.
+    /// Below the list's minimum.
     BelowMin,
-    /// Above 100 (including numbers too large for 64 bits).
+    /// Above the list's maximum (including numbers too large for 64 bits).
     AboveMax,
 }
 
@@ -246,31 +246,38 @@ impl PageLimit {
 
     /// Parses a query value: an optional `-` followed by decimal digits, within 1..=100.
     pub fn parse(s: &str) -> Result<Self, LimitError> {
-        let (negative, digits) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s),
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(LimitError::NotAnInteger);
-        }
-        let value = match s.parse::<i64>() {
-            Ok(v) => v,
-            // Only overflow is left: a huge negative is below the minimum, a huge positive above.
-            Err(_) if negative => return Err(LimitError::BelowMin),
-            Err(_) => return Err(LimitError::AboveMax),
-        };
-        if value < Self::MIN {
-            Err(LimitError::BelowMin)
-        } else if value > Self::MAX {
-            Err(LimitError::AboveMax)
-        } else {
-            Ok(Self(value as u8))
-        }
+        let value = parse_limit(s, Self::MIN, Self::MAX)?;
+        Ok(Self(u8::try_from(value).unwrap_or(u8::MAX)))
     }
 
     /// The page size.
     pub fn get(self) -> usize {
         usize::from(self.0)
+    }
+}
+
+/// Parses a `limit` of any list: an optional `-` followed by decimal digits, within
+/// `min..=max` (a number too large for 64 bits is above the maximum, or below the minimum when
+/// negative).
+pub fn parse_limit(s: &str, min: i64, max: i64) -> Result<usize, LimitError> {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(LimitError::NotAnInteger);
+    }
+    let value = match s.parse::<i64>() {
+        Ok(v) => v,
+        Err(_) if negative => return Err(LimitError::BelowMin),
+        Err(_) => return Err(LimitError::AboveMax),
+    };
+    if value < min {
+        Err(LimitError::BelowMin)
+    } else if value > max {
+        Err(LimitError::AboveMax)
+    } else {
+        usize::try_from(value).map_err(|_| LimitError::BelowMin)
     }
 }
 

@@ -2,11 +2,18 @@
 //! line talk to, and its implementations (SQLite, PostgreSQL), chosen at run time from a
 //! [`DatabaseUrl`].
 
+pub mod audit;
+pub mod body;
 pub mod domain;
+pub mod groups;
+pub mod ids;
 mod import;
+pub mod page;
 mod postgres;
+pub mod roles;
 mod row;
 mod sqlite;
+pub mod user_roles;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,8 +24,9 @@ use orgusers_api::{User, UserList};
 
 pub use domain::{
     AdminKey, EmailAddress, EmailFilter, InvalidValue, KeyHash, LimitError, OrgId, PageLimit, Role,
-    UserId,
+    UserId, parse_limit,
 };
+pub use ids::Kind;
 pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser, json_type};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -26,12 +34,37 @@ pub use sqlite::SqliteStore;
 /// Everything that can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The user does not exist in the organization (or was deleted).
-    #[error("no such user: {0}")]
-    UserNotFound(String),
+    /// A path names an object the organization does not have (or no longer has).
+    #[error("no such {}: {id}", kind.noun())]
+    NotFound {
+        /// What kind of object.
+        kind: Kind,
+        /// The id as given.
+        id: String,
+    },
+    /// The request conflicts with the state: a duplicate name, a predefined role changed, a
+    /// member that is not a user of the organization, …
+    #[error("{message}")]
+    Conflict {
+        /// The body field at fault, if one is.
+        param: Option<&'static str>,
+        /// One sentence that says what is wrong.
+        message: String,
+    },
     /// A list cursor names no user the organization ever had.
     #[error("no user with id '{0}'")]
     UnknownCursor(String),
+    /// A body field names an object the organization does not have (`user_id` of a group
+    /// member, `role_id` of an assignment).
+    #[error("no {} with id '{id}'", kind.noun())]
+    UnknownReference {
+        /// The body field.
+        param: &'static str,
+        /// What kind of object it names.
+        kind: Kind,
+        /// The id as given.
+        id: String,
+    },
     /// The change would leave the organization without an owner.
     #[error("an organization must keep at least one owner")]
     LastOwner,
@@ -128,6 +161,31 @@ impl UserChange {
         self.role == Some(Role::Reader) && is_owner(user)
     }
 
+    /// The audit event of this change applied to `user`.
+    pub(crate) fn event(&self, user: &User) -> audit::AuditEvent {
+        let mut changes = serde_json::Map::new();
+        if self.role.is_some() {
+            changes.insert("role".into(), user.role.clone().into());
+        }
+        if self.technical_level.is_some() {
+            changes.insert(
+                "technical_level".into(),
+                user.technical_level.clone().into(),
+            );
+        }
+        if self.developer_persona.is_some() {
+            changes.insert(
+                "developer_persona".into(),
+                user.developer_persona.clone().into(),
+            );
+        }
+        audit::AuditEvent::new(
+            "user.updated",
+            user.id.as_str(),
+            serde_json::json!({ "changes_requested": changes }),
+        )
+    }
+
     /// Applies this change to `user`, which is then what the store writes and answers.
     pub(crate) fn apply_to(&self, user: &mut User) {
         if let Some(role) = self.role {
@@ -159,9 +217,42 @@ pub struct KeyInfo {
     pub revoked_at: Option<i64>,
 }
 
-/// The storage of orgusers. Every call is scoped to one organization where data is concerned.
+impl StoreError {
+    /// A [`StoreError::NotFound`] of `kind`.
+    pub fn not_found(kind: Kind, id: impl Into<String>) -> Self {
+        Self::NotFound {
+            kind,
+            id: id.into(),
+        }
+    }
+
+    /// A [`StoreError::Conflict`] naming `param`.
+    pub fn conflict(param: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            param,
+            message: message.into(),
+        }
+    }
+}
+
+/// The storage of orgusers: one small trait per resource, composed. Every call is scoped to one
+/// organization where data is concerned.
+pub trait Store:
+    UserStore + roles::RoleStore + groups::GroupStore + user_roles::UserRoleStore
+{
+}
+
+impl<T> Store for T where
+    T: UserStore + roles::RoleStore + groups::GroupStore + user_roles::UserRoleStore
+{
+}
+
+/// Organizations, admin keys and users.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait UserStore: Send + Sync + 'static {
+    /// The secret that cursor-style lists sign their cursors with (see [`page::CursorKey`]).
+    fn cursor_key(&self) -> &page::CursorKey;
+
     /// Succeeds when the store answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -14,12 +14,14 @@ use orgusers_api::User;
 use orgusers_api::render::UserFields;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
+use crate::audit::AuditEvent;
 use crate::domain::generate_key_id;
 use crate::is_owner;
+use crate::page::CursorKey;
 use crate::row::USER_COLUMNS;
 use crate::{
-    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Store, StoreError,
-    StoreOptions, UserChange, UserPage, UserQuery, now,
+    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, Kind, OrgId, StoreError, StoreOptions,
+    UserChange, UserPage, UserQuery, UserStore, now,
 };
 
 mod embedded {
@@ -39,6 +41,91 @@ const DEFAULT_ORG_LOCK: i64 = 0x6f72_6775_7365_7202;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    cursor_key: CursorKey,
+}
+
+/// One write transaction of an organization, holding the organization's row lock, with the
+/// audit events its change causes; [`Change::commit`] appends them in the same transaction.
+pub(crate) struct Change<'c> {
+    /// The transaction.
+    pub tx: deadpool_postgres::Transaction<'c>,
+    org: OrgId,
+    events: Vec<AuditEvent>,
+}
+
+impl<'c> Change<'c> {
+    /// Begins a change of `org`, taking its lock (which serialises its changes across
+    /// instances).
+    pub async fn begin(
+        client: &'c mut deadpool_postgres::Object,
+        org: &OrgId,
+    ) -> Result<Self, StoreError> {
+        let tx = client.transaction().await?;
+        lock_organization(&tx, org).await?;
+        Ok(Self {
+            tx,
+            org: org.clone(),
+            events: Vec::new(),
+        })
+    }
+
+    /// Adds an event of this change.
+    pub fn record(&mut self, event: AuditEvent) {
+        self.events.push(event);
+    }
+
+    /// Appends the events and commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        if !self.events.is_empty() {
+            let insert = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO audit_log (org_id, id, type, effective_at, resource_id, payload) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .await?;
+            let at = now();
+            for event in &self.events {
+                self.tx
+                    .execute(
+                        &insert,
+                        &[
+                            &self.org.as_str(),
+                            &crate::audit::generate_entry_id(),
+                            &event.event_type,
+                            &at,
+                            &event.resource_id,
+                            &event.payload,
+                        ],
+                    )
+                    .await?;
+            }
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The store's cursor key, made by the first instance that opens the database.
+async fn load_cursor_key(client: &impl GenericClient) -> Result<CursorKey, StoreError> {
+    client
+        .execute(
+            "INSERT INTO store_secrets (name, value) VALUES ('cursor_key', $1) \
+             ON CONFLICT (name) DO NOTHING",
+            &[&CursorKey::generate_bytes().as_slice()],
+        )
+        .await?;
+    let bytes: Vec<u8> = client
+        .query_one(
+            "SELECT value FROM store_secrets WHERE name = 'cursor_key'",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the stored cursor key is not 32 bytes"))?;
+    Ok(CursorKey::from_bytes(bytes))
 }
 
 impl PostgresStore {
@@ -71,10 +158,11 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .context("cannot build the connection pool")?;
-        Ok(Self { pool })
+        let cursor_key = load_cursor_key(&pool.get().await?).await?;
+        Ok(Self { pool, cursor_key })
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         Ok(self.pool.get().await?)
     }
 }
@@ -154,13 +242,17 @@ fn key_info_from_row(row: &Row) -> Result<KeyInfo, StoreError> {
     })
 }
 
-async fn live_user(client: &impl GenericClient, org: &OrgId, id: &str) -> Result<User, StoreError> {
+pub(crate) async fn live_user(
+    client: &impl GenericClient,
+    org: &OrgId,
+    id: &str,
+) -> Result<User, StoreError> {
     let sql =
         format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted");
     let stmt = client.prepare_cached(&sql).await?;
     match client.query_opt(&stmt, &[&org.as_str(), &id]).await? {
         Some(row) => user_from_row(&row),
-        None => Err(StoreError::UserNotFound(id.to_owned())),
+        None => Err(StoreError::not_found(Kind::User, id)),
     }
 }
 
@@ -236,8 +328,47 @@ async fn insert_key(
     Ok(info)
 }
 
+/// Applies `user_change` to the live user `id`, refusing to demote the last owner: the one path
+/// of every role change (modify, and the assignment of a predefined role).
+pub(crate) async fn update_user_in(
+    change: &mut Change<'_>,
+    org: &OrgId,
+    id: &str,
+    user_change: &UserChange,
+) -> Result<User, StoreError> {
+    let tx = &change.tx;
+    let mut user = live_user(tx, org, id).await?;
+    if user_change.demotes_owner(&user) && owner_count(tx, org).await? <= 1 {
+        return Err(StoreError::LastOwner);
+    }
+    user_change.apply_to(&mut user);
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE users SET role = $3, technical_level = $4, developer_persona = $5 \
+             WHERE org_id = $1 AND id = $2 AND NOT deleted",
+        )
+        .await?;
+    tx.execute(
+        &stmt,
+        &[
+            &org.as_str(),
+            &id,
+            &user.role,
+            &user.technical_level,
+            &user.developer_persona,
+        ],
+    )
+    .await?;
+    change.record(user_change.event(&user));
+    Ok(user)
+}
+
 #[async_trait]
-impl Store for PostgresStore {
+impl UserStore for PostgresStore {
+    fn cursor_key(&self) -> &CursorKey {
+        &self.cursor_key
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.client().await?.query_one("SELECT 1", &[]).await?;
         Ok(())
@@ -414,40 +545,18 @@ impl Store for PostgresStore {
         change: &UserChange,
     ) -> Result<User, StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        lock_organization(&tx, org).await?;
-        let mut user = live_user(&tx, org, id).await?;
-        if change.demotes_owner(&user) && owner_count(&tx, org).await? <= 1 {
-            return Err(StoreError::LastOwner);
-        }
-        change.apply_to(&mut user);
-        let stmt = tx
-            .prepare_cached(
-                "UPDATE users SET role = $3, technical_level = $4, developer_persona = $5 \
-                 WHERE org_id = $1 AND id = $2 AND NOT deleted",
-            )
-            .await?;
-        tx.execute(
-            &stmt,
-            &[
-                &org.as_str(),
-                &id,
-                &user.role,
-                &user.technical_level,
-                &user.developer_persona,
-            ],
-        )
-        .await?;
+        let mut tx = Change::begin(&mut client, org).await?;
+        let user = update_user_in(&mut tx, org, id, change).await?;
         tx.commit().await?;
         Ok(user)
     }
 
     async fn delete_user(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        lock_organization(&tx, org).await?;
-        let current = live_user(&tx, org, id).await?;
-        if is_owner(&current) && owner_count(&tx, org).await? <= 1 {
+        let mut change = Change::begin(&mut client, org).await?;
+        let tx = &change.tx;
+        let current = live_user(tx, org, id).await?;
+        if is_owner(&current) && owner_count(tx, org).await? <= 1 {
             return Err(StoreError::LastOwner);
         }
         // Erase everything personal; id and added_at stay so cursors keep their place.
@@ -462,8 +571,16 @@ impl Store for PostgresStore {
             )
             .await?;
         tx.execute(&stmt, &[&org.as_str(), &id]).await?;
-        tx.commit().await?;
-        Ok(())
+        // Its memberships and assignments end with it.
+        for sql in [
+            "DELETE FROM group_users WHERE org_id = $1 AND user_id = $2",
+            "DELETE FROM user_roles WHERE org_id = $1 AND user_id = $2",
+        ] {
+            let stmt = tx.prepare_cached(sql).await?;
+            tx.execute(&stmt, &[&org.as_str(), &id]).await?;
+        }
+        change.record(AuditEvent::new("user.deleted", id, serde_json::json!({})));
+        change.commit().await
     }
 
     async fn import_users(

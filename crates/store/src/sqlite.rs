@@ -17,12 +17,14 @@ use orgusers_api::render::{UserFields, UserListWriter};
 use rusqlite::types::{FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
+use crate::audit::AuditEvent;
 use crate::domain::generate_key_id;
 use crate::is_owner;
+use crate::page::CursorKey;
 use crate::row::{USER_JSON_CAPACITY, user_columns, user_columns_of_u};
 use crate::{
-    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, OrgId, Store, StoreError, UserChange,
-    UserId, UserPage, UserQuery, now,
+    AdminKey, ImportSource, ImportSummary, KeyHash, KeyInfo, Kind, OrgId, StoreError, UserChange,
+    UserId, UserPage, UserQuery, UserStore, now,
 };
 
 mod embedded {
@@ -55,6 +57,72 @@ struct Inner {
     write_queue: tokio::sync::Semaphore,
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
+    cursor_key: CursorKey,
+}
+
+/// One write transaction of an organization, with the audit events its change causes; they
+/// are appended in the same transaction when the change succeeds (see [`SqliteStore::change`]).
+pub(crate) struct Change<'t> {
+    /// The transaction.
+    pub tx: &'t Transaction<'t>,
+    /// The organization's `seq`, which rows carry.
+    pub org: i64,
+    events: Vec<AuditEvent>,
+}
+
+impl Change<'_> {
+    /// Adds an event of this change.
+    pub fn record(&mut self, event: AuditEvent) {
+        self.events.push(event);
+    }
+}
+
+/// The `seq` of an organization.
+pub(crate) fn org_seq(conn: &Connection, org: &OrgId) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT seq FROM organizations WHERE id = ?1")?
+        .query_row([org.as_str()], |r| r.get(0))
+        .optional()?
+        .with_context(|| format!("organization {org} is not in the store"))?)
+}
+
+fn append_events(tx: &Transaction<'_>, org: i64, events: &[AuditEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO audit_log (org, id, type, effective_at, resource_id, payload) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let at = now();
+    for event in events {
+        insert.execute(params![
+            org,
+            crate::audit::generate_entry_id(),
+            event.event_type,
+            at,
+            event.resource_id,
+            event.payload.to_string()
+        ])?;
+    }
+    Ok(())
+}
+
+/// The store's cursor key, made on first open.
+fn load_cursor_key(conn: &Connection) -> Result<CursorKey, StoreError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO store_secrets (name, value) VALUES ('cursor_key', ?1)",
+        [CursorKey::generate_bytes().as_slice()],
+    )?;
+    let bytes: Vec<u8> = conn.query_row(
+        "SELECT value FROM store_secrets WHERE name = 'cursor_key'",
+        [],
+        |r| r.get(0),
+    )?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the stored cursor key is not 32 bytes"))?;
+    Ok(CursorKey::from_bytes(bytes))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -114,12 +182,14 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut writer = connect(&path)?;
             migrate(&mut writer)?;
+            let cursor_key = load_cursor_key(&writer)?;
             Ok(Self {
                 inner: Arc::new(Inner {
                     path,
                     write_queue: tokio::sync::Semaphore::new(1),
                     writer: Mutex::new(writer),
                     idle_readers: Mutex::new(Vec::new()),
+                    cursor_key,
                 }),
             })
         })
@@ -150,11 +220,35 @@ impl SqliteStore {
     /// Reads are not sent to the blocking pool as writes are: a read of an in-process WAL database
     /// takes microseconds and never waits for a writer, while the hop to another thread and back
     /// costs more than the read itself (it was most of a retrieve's time in the profile).
-    fn read_here<T>(
+    pub(crate) fn read_here<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.inner.read(f)
+    }
+}
+
+impl SqliteStore {
+    /// Runs `f` as one write transaction of `org`, appending the audit events it records.
+    pub(crate) async fn change<T, F>(&self, org: &OrgId, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Change<'_>) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let org = org.clone();
+        self.run(move |s| {
+            s.write(|tx| {
+                let mut change = Change {
+                    tx,
+                    org: org_seq(tx, &org)?,
+                    events: Vec::new(),
+                };
+                let value = f(&mut change)?;
+                append_events(tx, change.org, &change.events)?;
+                Ok(value)
+            })
+        })
+        .await
     }
 }
 
@@ -235,6 +329,7 @@ macro_rules! org_of_param1 {
         "(SELECT seq FROM organizations WHERE id = ?1)"
     };
 }
+pub(crate) use org_of_param1;
 
 const LIVE_USER_SQL: &str = concat!(
     "SELECT ",
@@ -289,11 +384,11 @@ fn with_live_user<T>(
     let mut rows = statement.query(params![org.as_str(), id])?;
     match rows.next()? {
         Some(row) => Ok(read(user_fields(row)?)),
-        None => Err(StoreError::UserNotFound(id.to_owned())),
+        None => Err(StoreError::not_found(Kind::User, id)),
     }
 }
 
-fn live_user(conn: &Connection, org: &OrgId, id: &str) -> Result<User, StoreError> {
+pub(crate) fn live_user(conn: &Connection, org: &OrgId, id: &str) -> Result<User, StoreError> {
     with_live_user(conn, org, id, |user| user.to_user())
 }
 
@@ -355,8 +450,43 @@ fn default_org(conn: &Connection) -> Result<Option<OrgId>, StoreError> {
         .map(OrgId::from_stored))
 }
 
+/// Applies `change` to the live user `id`, refusing to demote the last owner: the one path of
+/// every role change (modify, and the assignment of a predefined role).
+pub(crate) fn update_user_in(
+    change: &mut Change<'_>,
+    org: &OrgId,
+    id: &str,
+    user_change: &UserChange,
+) -> Result<User, StoreError> {
+    let tx = change.tx;
+    let mut user = live_user(tx, org, id)?;
+    if user_change.demotes_owner(&user) && owner_count(tx, org)? <= 1 {
+        return Err(StoreError::LastOwner);
+    }
+    user_change.apply_to(&mut user);
+    tx.prepare_cached(concat!(
+        "UPDATE users SET role = ?3, technical_level = ?4, developer_persona = ?5 \
+         WHERE org = ",
+        org_of_param1!(),
+        " AND id = ?2 AND deleted = 0"
+    ))?
+    .execute(params![
+        org.as_str(),
+        id,
+        user.role,
+        user.technical_level,
+        user.developer_persona
+    ])?;
+    change.record(user_change.event(&user));
+    Ok(user)
+}
+
 #[async_trait]
-impl Store for SqliteStore {
+impl UserStore for SqliteStore {
+    fn cursor_key(&self) -> &CursorKey {
+        &self.inner.cursor_key
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.read_here(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
@@ -488,39 +618,20 @@ impl Store for SqliteStore {
         id: &str,
         change: &UserChange,
     ) -> Result<User, StoreError> {
-        let (org, id, change) = (org.clone(), id.to_owned(), change.clone());
-        self.run(move |s| {
-            s.write(|tx| {
-                let mut user = live_user(tx, &org, &id)?;
-                if change.demotes_owner(&user) && owner_count(tx, &org)? <= 1 {
-                    return Err(StoreError::LastOwner);
-                }
-                change.apply_to(&mut user);
-                tx.prepare_cached(concat!(
-                    "UPDATE users SET role = ?3, technical_level = ?4, developer_persona = ?5 \
-                     WHERE org = ",
-                    org_of_param1!(),
-                    " AND id = ?2 AND deleted = 0"
-                ))?
-                .execute(params![
-                    org.as_str(),
-                    id,
-                    user.role,
-                    user.technical_level,
-                    user.developer_persona
-                ])?;
-                Ok(user)
-            })
+        let (org_id, id, user_change) = (org.clone(), id.to_owned(), change.clone());
+        self.change(org, move |change| {
+            update_user_in(change, &org_id, &id, &user_change)
         })
         .await
     }
 
     async fn delete_user(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
-        let (org, id) = (org.clone(), id.to_owned());
-        self.run(move |s| {
-            s.write(|tx| {
-                let current = live_user(tx, &org, &id)?;
-                if is_owner(&current) && owner_count(tx, &org)? <= 1 {
+        let (org_id, id) = (org.clone(), id.to_owned());
+        self.change(org, move |change| {
+            {
+                let (tx, org) = (change.tx, &org_id);
+                let current = live_user(tx, org, &id)?;
+                if is_owner(&current) && owner_count(tx, org)? <= 1 {
                     return Err(StoreError::LastOwner);
                 }
                 // Erase everything personal; id and added_at stay so cursors keep their place.
@@ -534,8 +645,18 @@ impl Store for SqliteStore {
                     " AND id = ?2"
                 ))?
                 .execute(params![org.as_str(), id])?;
-                Ok(())
-            })
+                // Its memberships and assignments end with it.
+                for table in ["group_users", "user_roles"] {
+                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE org = ?1 AND user_id = ?2"))?
+                        .execute(params![change.org, id])?;
+                }
+            }
+            change.record(crate::audit::AuditEvent::new(
+                "user.deleted",
+                id.as_str(),
+                serde_json::json!({}),
+            ));
+            Ok(())
         })
         .await
     }

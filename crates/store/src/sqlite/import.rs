@@ -285,7 +285,7 @@ fn drop_secondary_indexes(tx: &Transaction<'_>) -> rusqlite::Result<Vec<String>>
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::{ImportError, ImportedUser, OrgId, SqliteStore, Store, StoreError, UserQuery};
+    use crate::{ImportError, ImportedUser, OrgId, SqliteStore, StoreError, UserQuery, UserStore};
 
     /// Records from JSON lines, numbered from 1; a `Value::Null` stands for a line that is not
     /// valid JSON.

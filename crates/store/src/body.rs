@@ -1,0 +1,175 @@
+//! One reader of JSON objects, for request bodies and for the lines of an import: the same
+//! missing-field, wrong-type and unknown-field answers for both (CONTRACT.md "Not found, and
+//! other errors"), each caller only saying how it reports them.
+
+use serde_json::{Map, Value};
+
+use crate::import::json_type;
+
+/// What is wrong with an object, and with which field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Not valid JSON, or not an object.
+    NotAnObject,
+    /// A required field is absent.
+    Missing(String),
+    /// A field of the wrong JSON type.
+    WrongType {
+        /// The field (`permissions[2]` for an item).
+        field: String,
+        /// `a string`, `an array`, …
+        expected: &'static str,
+        /// The JSON type that came.
+        got: &'static str,
+    },
+    /// A field whose value breaks its rule.
+    Invalid {
+        /// The field.
+        field: String,
+        /// What is wrong, in one sentence.
+        message: String,
+    },
+    /// A field the object does not take (the first such, in body order).
+    Unrecognized(String),
+}
+
+/// A JSON object, read field by field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyObject(Map<String, Value>);
+
+impl BodyObject {
+    /// Parses a body: it must be a JSON object.
+    pub fn parse(bytes: &[u8]) -> Result<Self, BodyError> {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(value) => Self::from_value(value),
+            Err(_) => Err(BodyError::NotAnObject),
+        }
+    }
+
+    /// Takes an already parsed value.
+    pub fn from_value(value: Value) -> Result<Self, BodyError> {
+        match value {
+            Value::Object(fields) => Ok(Self(fields)),
+            _ => Err(BodyError::NotAnObject),
+        }
+    }
+
+    /// Refuses the first field (in body order) not in `known`.
+    pub fn only(&self, known: &[&str]) -> Result<(), BodyError> {
+        match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(unknown) => Err(BodyError::Unrecognized(unknown.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn wrong(field: &str, expected: &'static str, got: &Value) -> BodyError {
+        BodyError::WrongType {
+            field: field.to_owned(),
+            expected,
+            got: json_type(got),
+        }
+    }
+
+    /// A string field that may be absent or `null`.
+    pub fn optional_str(&self, field: &str) -> Result<Option<&str>, BodyError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(Self::wrong(field, "a string", other)),
+        }
+    }
+
+    /// A string field that must be present.
+    pub fn required_str(&self, field: &str) -> Result<&str, BodyError> {
+        match self.0.get(field) {
+            None => Err(BodyError::Missing(field.to_owned())),
+            Some(Value::String(s)) => Ok(s),
+            Some(other) => Err(Self::wrong(field, "a string", other)),
+        }
+    }
+
+    /// An integer field that may be absent or `null`.
+    pub fn optional_i64(&self, field: &str) -> Result<Option<i64>, BodyError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Self::wrong(field, "an integer", value)),
+        }
+    }
+
+    /// An array of strings that may be absent or `null`.
+    pub fn optional_strings(&self, field: &str) -> Result<Option<Vec<String>>, BodyError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(Self::wrong(&format!("{field}[{i}]"), "a string", other)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(Self::wrong(field, "an array", other)),
+        }
+    }
+
+    /// An array of strings that must be present.
+    pub fn required_strings(&self, field: &str) -> Result<Vec<String>, BodyError> {
+        match self.0.get(field) {
+            None => Err(BodyError::Missing(field.to_owned())),
+            Some(Value::Null) => Err(Self::wrong(field, "an array", &Value::Null)),
+            Some(_) => Ok(self.optional_strings(field)?.unwrap_or_default()),
+        }
+    }
+}
+
+/// A rule's refusal of `field`'s value as a [`BodyError`].
+pub fn invalid(field: &str, why: impl std::fmt::Display) -> BodyError {
+    BodyError::Invalid {
+        field: field.to_owned(),
+        message: why.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_with_their_errors() {
+        let body = BodyObject::parse(br#"{"name":"x","n":3,"p":["a",2],"z":null}"#).unwrap();
+        assert_eq!(body.required_str("name"), Ok("x"));
+        assert_eq!(body.optional_str("z"), Ok(None));
+        assert_eq!(body.optional_str("absent"), Ok(None));
+        assert_eq!(body.optional_i64("n"), Ok(Some(3)));
+        assert_eq!(
+            body.required_str("missing"),
+            Err(BodyError::Missing("missing".into()))
+        );
+        assert_eq!(
+            body.required_str("n"),
+            Err(BodyError::WrongType {
+                field: "n".into(),
+                expected: "a string",
+                got: "an integer"
+            })
+        );
+        assert_eq!(
+            body.required_strings("p"),
+            Err(BodyError::WrongType {
+                field: "p[1]".into(),
+                expected: "a string",
+                got: "an integer"
+            })
+        );
+        assert_eq!(
+            body.only(&["name", "n", "p"]),
+            Err(BodyError::Unrecognized("z".into()))
+        );
+        assert_eq!(BodyObject::parse(b"[1]"), Err(BodyError::NotAnObject));
+        assert_eq!(BodyObject::parse(b""), Err(BodyError::NotAnObject));
+    }
+}
