@@ -1,9 +1,16 @@
-//! `orgusers seed`: realistic users, the same for the same `--seed`.
+//! `orgusers seed`: realistic users, custom roles, groups, memberships and role assignments,
+//! the same for the same `--seed`.
 
 use std::time::Instant;
 
 use clap::Args;
-use orgusers_store::{EmailAddress, ImportSource, ImportedUser, Role, UserId};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use orgusers_store::groups::GroupName;
+use orgusers_store::ids::{GroupId, RoleId};
+use orgusers_store::roles::{Permissions, RoleName};
+use orgusers_store::transfer::{DirectoryItem, DirectoryLine};
+use orgusers_store::{EmailAddress, ImportRecord, ImportSource, ImportedUser, Role, UserId};
 
 use crate::{OrgArgs, StoreArgs};
 
@@ -150,14 +157,181 @@ fn seeded_user(rng: &mut fastrand::Rng, seed: u64, index: usize, added_at: i64) 
 }
 
 /// The users of one seed, lazily: a million of them need not sit in memory.
-fn seeded_users(count: usize, seed: u64) -> ImportSource {
+fn seeded_users(count: usize, seed: u64) -> impl Iterator<Item = ImportedUser> + Send {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut added_at = HISTORY_START + i64::from(rng.u32(..86_400));
-    Box::new((0..count).map(move |index| {
+    (0..count).map(move |index| {
         // Several users often share a second, as in a bulk invite; ties are ordered by id.
         added_at += i64::from(rng.u32(..120));
-        Ok(seeded_user(&mut rng, seed, index, added_at))
-    }))
+        seeded_user(&mut rng, seed, index, added_at)
+    })
+}
+
+/// Custom roles every seeded organization has, with their permissions.
+const CUSTOM_ROLES: &[(&str, &[&str])] = &[
+    (
+        "Billing admins",
+        &["api.organization.read", "api.usage.read"],
+    ),
+    (
+        "Auditors",
+        &["api.audit_logs.read", "api.users.read", "api.groups.read"],
+    ),
+    (
+        "Group managers",
+        &["api.groups.read", "api.groups.write", "api.users.read"],
+    ),
+    (
+        "Project leads",
+        &[
+            "api.projects.read",
+            "api.projects.write",
+            "api.invites.write",
+        ],
+    ),
+];
+
+const TEAMS: &[&str] = &[
+    "Engineering",
+    "Research",
+    "Support",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Legal",
+    "Design",
+    "Data",
+    "Security",
+    "Operations",
+    "Platform",
+    "Mobile",
+    "Infrastructure",
+    "Partnerships",
+];
+
+/// Groups of a seeded organization of `users`: one per 40 users, at least one, at most 250.
+fn group_count(users: usize) -> usize {
+    (users / 40).clamp(1, 250)
+}
+
+fn generated<T>(rng: &mut fastrand::Rng, prefix: &str, from: impl FnOnce(String) -> T) -> T {
+    let tail: String = (0..24).map(|_| rng.alphanumeric()).collect();
+    from(format!("{prefix}{tail}"))
+}
+
+/// The roles, groups, memberships and assignments of a seed whose users are `users`, from an
+/// RNG of its own so that the users stay those of earlier versions. A few large groups and
+/// many small ones; most users in one or two groups.
+fn seeded_directory(users: &[String], seed: u64) -> Vec<DirectoryItem> {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x6469_7265_6374_6f72);
+    let mut items = Vec::new();
+    let mut roles = Vec::new();
+    // The same roles for every seed, so that seeding again replaces them instead of clashing
+    // on their names.
+    let mut role_ids = fastrand::Rng::with_seed(0x726f_6c65);
+    for (name, permissions) in CUSTOM_ROLES {
+        let id: RoleId = generated(&mut role_ids, RoleId::PREFIX, RoleId::from_stored);
+        let (Ok(name), Ok(permissions)) = (
+            RoleName::parse(name),
+            Permissions::parse(
+                &permissions
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect::<Vec<_>>(),
+            ),
+        ) else {
+            continue;
+        };
+        roles.push(id.clone());
+        items.push(DirectoryItem::Role {
+            id,
+            name,
+            permissions,
+            description: None,
+            created_at: Some(HISTORY_START),
+            updated_at: Some(HISTORY_START),
+        });
+    }
+    let mut groups = Vec::new();
+    for index in 0..group_count(users.len()) {
+        let team = TEAMS[index % TEAMS.len()];
+        let name = match index / TEAMS.len() {
+            0 => team.to_owned(),
+            n => format!("{team} {}", n + 1),
+        };
+        let id: GroupId = generated(&mut rng, GroupId::PREFIX, GroupId::from_stored);
+        let Ok(name) = GroupName::parse(&name) else {
+            continue;
+        };
+        groups.push(id.clone());
+        items.push(DirectoryItem::Group {
+            id,
+            name,
+            created_at: Some(HISTORY_START + index as i64 * 3_600),
+        });
+    }
+    for (i, user) in users.iter().enumerate() {
+        let memberships = match rng.u8(..100) {
+            0..30 => 0,
+            30..85 => 1,
+            _ => 2,
+        };
+        let mut joined = Vec::new();
+        for _ in 0..memberships {
+            // Squaring skews towards the first groups: a few large ones, many small ones.
+            let skewed = rng.f64() * rng.f64();
+            let group = &groups[((skewed * groups.len() as f64) as usize).min(groups.len() - 1)];
+            if !joined.contains(group) {
+                joined.push(group.clone());
+                items.push(DirectoryItem::GroupUser {
+                    group: group.clone(),
+                    user: user.clone(),
+                    added_at: Some(HISTORY_START + i as i64 * 60),
+                });
+            }
+        }
+        if rng.u8(..100) < 2 {
+            items.push(DirectoryItem::UserRole {
+                user: user.clone(),
+                role: roles[rng.usize(..roles.len())].clone(),
+            });
+        }
+    }
+    for (group, role) in groups.iter().zip(&roles) {
+        items.push(DirectoryItem::GroupRole {
+            group: group.clone(),
+            role: role.clone(),
+        });
+    }
+    items
+}
+
+/// Every record of one seed: its users, lazily, then the rest of its directory.
+fn seeded_records(count: usize, seed: u64) -> ImportSource {
+    let ids = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let collected = Arc::clone(&ids);
+    let users = seeded_users(count, seed).map(move |user| {
+        if let Some(id) = &user.id {
+            collected
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(id.as_str().to_owned());
+        }
+        Ok(ImportRecord::User(Box::new(user)))
+    });
+    let directory = std::iter::once(()).flat_map(move |()| {
+        let users = std::mem::take(&mut *ids.lock().unwrap_or_else(PoisonError::into_inner));
+        seeded_directory(&users, seed)
+            .into_iter()
+            .enumerate()
+            .map(move |(i, item)| {
+                Ok(ImportRecord::Directory(DirectoryLine {
+                    line: count + i + 1,
+                    item,
+                }))
+            })
+    });
+    Box::new(users.chain(directory))
 }
 
 pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
@@ -165,13 +339,18 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
     let org = args.org.write_target(store.as_ref()).await?;
     let started = Instant::now();
     let summary = store
-        .import_users(&org, seeded_users(args.count, args.seed))
+        .import_users(&org, seeded_records(args.count, args.seed))
         .await?;
+    let directory = summary.directory;
     eprintln!(
-        "seeded {} users into {org} ({} created, {} replaced) in {:.2?}",
+        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments in {:.2?}",
         args.count,
         summary.created,
         summary.replaced,
+        directory.roles,
+        directory.groups,
+        directory.memberships,
+        directory.assignments,
         started.elapsed()
     );
     Ok(())
@@ -182,7 +361,41 @@ mod tests {
     use super::*;
 
     fn all(count: usize, seed: u64) -> Vec<ImportedUser> {
-        seeded_users(count, seed).map(|r| r.unwrap()).collect()
+        seeded_users(count, seed).collect()
+    }
+
+    #[test]
+    fn directories_have_realistic_shapes() {
+        let users: Vec<String> = all(2000, 3)
+            .into_iter()
+            .map(|u| u.id.unwrap().as_str().to_owned())
+            .collect();
+        let items = seeded_directory(&users, 3);
+        assert_eq!(
+            items,
+            seeded_directory(&users, 3),
+            "the same seed, the same directory"
+        );
+        let mut sizes = std::collections::HashMap::<String, usize>::new();
+        let mut members = std::collections::HashMap::<&str, usize>::new();
+        for item in &items {
+            if let DirectoryItem::GroupUser { group, user, .. } = item {
+                *sizes.entry(group.as_str().to_owned()).or_default() += 1;
+                *members.entry(user).or_default() += 1;
+            }
+        }
+        assert!(sizes.len() * 10 >= group_count(2000) * 9, "nearly every group has members");
+        let largest = sizes.values().max().copied().unwrap_or(0);
+        let smallest = sizes.values().min().copied().unwrap_or(0);
+        assert!(largest > 4 * smallest.max(1), "{largest} vs {smallest}");
+        // Most users in one or two groups, none in more.
+        assert!(members.len() > users.len() / 2 && members.len() < users.len());
+        assert!(members.values().all(|n| (1..=2).contains(n)));
+        let records: Vec<_> = seeded_records(50, 3).collect();
+        assert!(matches!(
+            records.last(),
+            Some(Ok(ImportRecord::Directory(_)))
+        ));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `orgusers import` and `orgusers export`: JSON Lines in the API's own user shape.
+//! `orgusers import` and `orgusers export`: JSON Lines, one object of the directory per line in
+//! its API shape (users, roles, groups, memberships, assignments).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
@@ -9,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use orgusers_store::{ImportError, ImportSource, ImportedUser, UserQuery};
+use orgusers_store::{ImportError, ImportRecord, ImportSource, UserQuery};
 
 use crate::{OrgArgs, StoreArgs};
 
@@ -47,7 +48,7 @@ const BATCHES_AHEAD: usize = 8;
 /// when the store stops reading.
 fn records(reader: impl BufRead + Send + 'static, progress: ProgressBar) -> ImportSource {
     let (batches, received) =
-        mpsc::sync_channel::<Vec<Result<ImportedUser, ImportError>>>(BATCHES_AHEAD);
+        mpsc::sync_channel::<Vec<Result<ImportRecord, ImportError>>>(BATCHES_AHEAD);
     let parser = move || {
         let mut reader = reader;
         let mut line = String::new();
@@ -64,7 +65,7 @@ fn records(reader: impl BufRead + Send + 'static, progress: ProgressBar) -> Impo
                     if text.trim().is_empty() {
                         continue;
                     }
-                    ImportedUser::from_json_line(number, text)
+                    ImportRecord::from_json_line(number, text)
                 }
                 Err(e) => Err(ImportError {
                     line: number,
@@ -138,8 +139,17 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
             summary.projects_ignored
         );
     }
+    let directory = summary.directory;
+    let others = if directory == Default::default() {
+        String::new()
+    } else {
+        format!(
+            ", {} roles, {} groups, {} memberships, {} role assignments",
+            directory.roles, directory.groups, directory.memberships, directory.assignments
+        )
+    };
     eprintln!(
-        "imported {} users into {org} ({} created, {} replaced) in {:.2?}",
+        "imported {} users into {org} ({} created, {} replaced){others} in {:.2?}",
         summary.created + summary.replaced,
         summary.created,
         summary.replaced,
@@ -180,7 +190,19 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
             _ => break,
         }
     }
+    let lines = orgusers_store::transfer::directory_lines(store.as_ref(), &org).await?;
+    for line in &lines {
+        serde_json::to_writer(&mut out, line)?;
+        out.write_all(b"\n")?;
+    }
     out.flush().context("cannot write the export")?;
-    eprintln!("exported {count} users of {org}");
+    if lines.is_empty() {
+        eprintln!("exported {count} users of {org}");
+    } else {
+        eprintln!(
+            "exported {count} users and {} lines of roles, groups, memberships and assignments of {org}",
+            lines.len()
+        );
+    }
     Ok(())
 }

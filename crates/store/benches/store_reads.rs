@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use orgusers_store::{EmailFilter, ImportedUser, OrgId, SqliteStore, UserQuery, UserStore};
+use orgusers_store::{EmailFilter, ImportRecord, OrgId, SqliteStore, UserQuery, UserStore};
 
 const USERS: usize = 100_000;
 
@@ -26,7 +26,7 @@ fn reads(c: &mut Criterion) {
                 r#"{{"id":"user-{i:08}","email":"user{i}@example.com","name":"User {i}","added_at":{}}}"#,
                 1_700_000_000 + i / 7
             );
-            ImportedUser::from_json_line(i + 1, &line)
+            ImportRecord::from_json_line(i + 1, &line)
         })
         .collect();
     runtime

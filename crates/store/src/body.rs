@@ -33,6 +33,45 @@ pub enum BodyError {
     Unrecognized(String),
 }
 
+impl BodyError {
+    /// The field at fault, when one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::NotAnObject => None,
+            Self::Missing(field) | Self::Unrecognized(field) => Some(field),
+            Self::WrongType { field, .. } | Self::Invalid { field, .. } => Some(field),
+        }
+    }
+
+    /// The machine-readable code of the OpenAI envelope.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Self::NotAnObject | Self::Unrecognized(_) => None,
+            Self::Missing(_) => Some("missing_required_parameter"),
+            Self::WrongType { .. } => Some("invalid_type"),
+            Self::Invalid { .. } => Some("invalid_value"),
+        }
+    }
+
+    /// CONTRACT.md's sentence for this refusal.
+    pub fn message(&self) -> String {
+        match self {
+            Self::NotAnObject => {
+                "We could not parse the JSON body of your request. The API expects a JSON payload."
+                    .into()
+            }
+            Self::Missing(field) => format!("Missing required parameter: '{field}'."),
+            Self::WrongType {
+                field,
+                expected,
+                got,
+            } => format!("Invalid type for '{field}': expected {expected}, but got {got} instead."),
+            Self::Invalid { field, message } => format!("Invalid '{field}': {message}."),
+            Self::Unrecognized(field) => format!("Unrecognized request argument supplied: {field}"),
+        }
+    }
+}
+
 /// A JSON object, read field by field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BodyObject(Map<String, Value>);

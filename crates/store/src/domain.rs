@@ -27,7 +27,7 @@ pub(crate) fn random_alphanumeric(len: usize) -> String {
 pub struct InvalidValue(pub String);
 
 /// Parses an id given from outside: 1 to 128 characters of `[A-Za-z0-9_.-]`.
-fn parse_external_id(kind: &str, s: &str) -> Result<String, InvalidValue> {
+pub(crate) fn parse_external_id(kind: &str, s: &str) -> Result<String, InvalidValue> {
     if s.is_empty() || s.len() > 128 || !s.chars().all(is_external_id_char) {
         return Err(InvalidValue(format!(
             "{kind} must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.' or '-', got {s:?}"

@@ -133,7 +133,11 @@ impl fmt::Display for ImportError {
 }
 
 /// The records of one import, in file order. An `Err` aborts the import.
-pub type ImportSource = Box<dyn Iterator<Item = Result<ImportedUser, ImportError>> + Send>;
+pub type ImportSource =
+    Box<dyn Iterator<Item = Result<crate::transfer::ImportRecord, ImportError>> + Send>;
+
+/// The user records of one import, in file order, as a backend's user import reads them.
+pub type UserSource = Box<dyn Iterator<Item = Result<ImportedUser, ImportError>> + Send>;
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -144,6 +148,8 @@ pub struct ImportSummary {
     pub replaced: usize,
     /// Lines whose `projects` was ignored.
     pub projects_ignored: usize,
+    /// What the lines of the directory's other kinds wrote.
+    pub directory: crate::transfer::DirectorySummary,
 }
 
 const TOP_LEVEL_FIELDS: &[&str] = &[

@@ -13,6 +13,7 @@ mod postgres;
 pub mod roles;
 mod row;
 mod sqlite;
+pub mod transfer;
 pub mod user_roles;
 
 use std::path::PathBuf;
@@ -27,9 +28,10 @@ pub use domain::{
     UserId, parse_limit,
 };
 pub use ids::Kind;
-pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser, json_type};
+pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser, UserSource, json_type};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use transfer::ImportRecord;
 
 /// Everything that can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]

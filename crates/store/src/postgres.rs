@@ -29,6 +29,7 @@ mod embedded {
 }
 
 mod import;
+mod transfer;
 
 /// Imports of at least this many rows refresh the planner's statistics of the users table.
 const ANALYZE_AFTER_ROWS: usize = 10_000;
@@ -594,7 +595,14 @@ impl UserStore for PostgresStore {
         tx.batch_execute("SET LOCAL work_mem = '256MB'").await?;
         insert_organization(&tx, org).await?;
         lock_organization(&tx, org).await?;
-        let summary = import::import(&tx, org, source, now()).await?;
+        let (users, aside) = crate::transfer::split_users(source);
+        let mut summary = import::import(&tx, org, users, now()).await?;
+        let aside = std::mem::take(
+            &mut *aside
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        summary.directory = transfer::apply(&tx, org, &aside).await?;
         if summary.created + summary.replaced >= ANALYZE_AFTER_ROWS {
             // Fresh statistics before the rows are seen: without them the planner judged a
             // million-user table by an empty one's and answered a 100-address email filter with

@@ -33,6 +33,7 @@ mod embedded {
 
 mod import;
 mod migrate;
+mod transfer;
 
 use migrate::migrate;
 
@@ -777,7 +778,14 @@ fn import_into(
     // keeps SQLite from spilling pages to the WAL and reading them back (a quarter of the time
     // of a million-user import with the 2 MiB default). Set back when the import ends.
     tx.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
-    let result = import_records(tx, org, source);
+    let (users, aside) = crate::transfer::split_users(source);
+    let result = import_records(tx, org, users).and_then(|mut summary| {
+        let aside = aside
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        summary.directory = transfer::apply(tx, org, org_seq(tx, org)?, &aside)?;
+        Ok(summary)
+    });
     tx.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
     result
 }
@@ -792,7 +800,7 @@ const DEFAULT_CACHE_KIB: i64 = -2_000;
 fn import_records(
     tx: &Transaction<'_>,
     org: &OrgId,
-    source: ImportSource,
+    source: crate::UserSource,
 ) -> Result<ImportSummary, StoreError> {
     tx.execute(
         "INSERT OR IGNORE INTO organizations (id, created_at) VALUES (?1, ?2)",

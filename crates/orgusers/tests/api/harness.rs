@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, LazyLock};
 
 use orgusers_server::{AppState, Limits};
-use orgusers_store::{AdminKey, DatabaseUrl, ImportedUser, OrgId, Store};
+use orgusers_store::{AdminKey, DatabaseUrl, ImportRecord, OrgId, Store};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -150,6 +150,29 @@ macro_rules! app_tests {
     };
 }
 pub(crate) use app_tests;
+
+/// Runs each named `async fn name(app: TestApp)` of the calling module on both stores, as tests
+/// `name::sqlite` and `name::postgres`. The bodies stay ordinary functions, which rustfmt formats.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::harness::TestApp::spawn($crate::harness::StoreKind::Sqlite).await;
+                    super::$name(app.expect("SQLite is always available")).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::StoreKind::Postgres).await {
+                        super::$name(app).await
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_stores;
 
 /// Generates a `sqlite` and a `postgres` test from one body taking a fresh [`TestStore`].
 macro_rules! store_tests {
@@ -310,7 +333,7 @@ impl TestApp {
         let records: Vec<_> = lines
             .iter()
             .enumerate()
-            .map(|(i, v)| ImportedUser::from_json_line(i + 1, &v.to_string()))
+            .map(|(i, v)| ImportRecord::from_json_line(i + 1, &v.to_string()))
             .collect();
         self.store
             .import_users(org, Box::new(records.into_iter()))
@@ -421,6 +444,33 @@ impl TestApp {
         self.send(Method::DELETE, path, Some(key), None, &[]).await
     }
 
+    /// Walks a cursor-style list (`path` may carry a query) at page size `limit`, following
+    /// `next`, checking each envelope; returns every item in order.
+    pub async fn walk_next(&self, path: &str, limit: usize) -> Vec<Value> {
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut page_path = format!("{path}{joiner}limit={limit}");
+            if let Some(a) = &after {
+                page_path.push_str(&format!("&after={a}"));
+            }
+            let page = self.get(&page_path).await;
+            assert_eq!(page.status, 200, "{page_path}: {}", page.body);
+            let data = page.body["data"].as_array().expect("data").clone();
+            assert!(data.len() <= limit);
+            items.extend(data.iter().cloned());
+            let has_more = page.body["has_more"].as_bool().expect("has_more");
+            let next = page.body["next"].as_str().map(str::to_owned);
+            if !has_more {
+                assert_eq!(next, None, "the last page has no next");
+                return items;
+            }
+            assert_eq!(data.len(), limit, "a page with more after it is full");
+            after = Some(next.expect("a page with more after it has a next"));
+        }
+    }
+
     /// Walks every page of `query` (without `after`/`limit`) at page size `limit`, checking each
     /// envelope, and returns all ids in order.
     pub async fn walk(&self, limit: usize, query: &str) -> Vec<String> {
@@ -445,15 +495,20 @@ impl TestApp {
     }
 }
 
-static SCHEMAS: LazyLock<Value> = LazyLock::new(|| {
+fn schemas_file(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../schemas/organization-users.schemas.json");
+        .join("../../schemas")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("schemas are JSON")
-});
+}
 
-fn validator(def: &str) -> jsonschema::Validator {
-    let mut schema = SCHEMAS.clone();
+/// The facts of every schema of the directory spec.
+static SCHEMAS: LazyLock<Value> =
+    LazyLock::new(|| schemas_file("organization-directory.schemas.json"));
+
+fn validator_of(schemas: &Value, def: &str) -> jsonschema::Validator {
+    let mut schema = schemas.clone();
     schema["$ref"] = Value::String(format!("#/$defs/{def}"));
     jsonschema::options()
         .should_validate_formats(false)
@@ -461,11 +516,86 @@ fn validator(def: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("schema {def}: {e}"))
 }
 
-static USER: LazyLock<jsonschema::Validator> = LazyLock::new(|| validator("User"));
-static USER_LIST: LazyLock<jsonschema::Validator> = LazyLock::new(|| validator("UserListResponse"));
-static USER_DELETED: LazyLock<jsonschema::Validator> =
-    LazyLock::new(|| validator("UserDeleteResponse"));
-static ERROR: LazyLock<jsonschema::Validator> = LazyLock::new(|| validator("ErrorResponse"));
+/// The error envelope, as the users file states it: all four keys, nothing else.
+static ERROR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    validator_of(
+        &schemas_file("organization-users.schemas.json"),
+        "ErrorResponse",
+    )
+});
+
+/// One operation of the spec and the schema of each status it answers (`schemas/routes.json`,
+/// derived from the spec by `schemas/routes_from_spec.py`).
+struct SpecRoute {
+    segments: Vec<String>,
+    method: String,
+    responses: Vec<(u16, jsonschema::Validator)>,
+}
+
+impl SpecRoute {
+    /// Whether a concrete `/v1/...` path is this route (`{param}` matches one segment).
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        let Some(path) = path.strip_prefix("/v1") else {
+            return false;
+        };
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.method == method.as_str()
+            && segments.len() == self.segments.len()
+            && self
+                .segments
+                .iter()
+                .zip(&segments)
+                .all(|(want, got)| want.starts_with('{') || want == got)
+    }
+}
+
+static ROUTES: LazyLock<Vec<SpecRoute>> = LazyLock::new(|| {
+    let routes = schemas_file("routes.json");
+    routes["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|route| SpecRoute {
+            segments: route["path"]
+                .as_str()
+                .expect("path")
+                .trim_start_matches('/')
+                .split('/')
+                .map(str::to_owned)
+                .collect(),
+            method: route["method"].as_str().expect("method").to_owned(),
+            responses: route["responses"]
+                .as_object()
+                .expect("responses")
+                .iter()
+                .map(|(status, name)| {
+                    (
+                        status.parse().expect("status"),
+                        validator_of(&SCHEMAS, name.as_str().expect("schema name")),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+});
+
+/// The schema the spec names for this method, path and status. Error statuses the spec does
+/// not list answer in the error envelope.
+fn schema_for(method: &Method, path: &str, status: u16) -> &'static jsonschema::Validator {
+    let route = ROUTES.iter().find(|route| route.matches(method, path));
+    let named = route.and_then(|route| {
+        route
+            .responses
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, v)| v)
+    });
+    match named {
+        Some(validator) => validator,
+        None if status >= 400 => &ERROR,
+        None => panic!("{method} {path} answered {status}, which the spec does not give it"),
+    }
+}
 
 /// A raw HTTP/1.1 connection: requests written as bytes, answers read one at a time.
 pub struct RawConnection {
@@ -549,18 +679,11 @@ impl RawConnection {
 /// Validates a body against the schema its endpoint promises.
 pub fn validate_body(method: &Method, path: &str, reply: &Reply) {
     let path = path.split('?').next().unwrap_or(path);
-    let validator: &jsonschema::Validator = if reply.status >= 400 {
-        &ERROR
-    } else if path == "/health" {
+    if path == "/health" && reply.status < 400 {
         assert_eq!(reply.body, serde_json::json!({"status": "ok"}));
         return;
-    } else if path == "/v1/organization/users" {
-        &USER_LIST
-    } else if *method == Method::DELETE {
-        &USER_DELETED
-    } else {
-        &USER
-    };
+    }
+    let validator = schema_for(method, path, reply.status);
     let errors: Vec<String> = validator
         .iter_errors(&reply.body)
         .map(|e| format!("{e} at {}", e.instance_path()))
@@ -576,8 +699,10 @@ pub fn validate_body(method: &Method, path: &str, reply: &Reply) {
             .as_array()
             .map(|a| a.iter().collect())
             .unwrap_or_default()
-    } else if reply.status == 200 && *method != Method::DELETE && path != "/health" {
+    } else if reply.status == 200 && reply.body["object"] == "organization.user" {
         vec![&reply.body]
+    } else if reply.status == 200 && reply.body["object"] == "user.role" {
+        vec![&reply.body["user"]]
     } else {
         vec![]
     };

@@ -8,9 +8,13 @@ mod async_openai;
 
 mod cli;
 mod cli_users;
+mod directory_transfer;
 mod errors;
+mod groups;
 mod hardening;
 mod isolation;
 mod listing;
 mod modify;
 mod multi_instance;
+mod roles;
+mod user_roles;

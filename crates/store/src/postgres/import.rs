@@ -16,7 +16,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
-use crate::{ImportError, ImportSource, ImportSummary, ImportedUser, OrgId, StoreError, UserId};
+use crate::{ImportError, ImportSummary, ImportedUser, OrgId, StoreError, UserId, UserSource};
 
 /// Records per message from the thread reading the source.
 const CHUNK: usize = 4096;
@@ -92,7 +92,7 @@ const STAGED_REST: &str = "s.picture, s.enabled, s.banned, s.banned_at, s.is_ser
 pub(super) async fn import(
     tx: &Transaction<'_>,
     org: &OrgId,
-    source: ImportSource,
+    source: UserSource,
     started: i64,
 ) -> Result<ImportSummary, StoreError> {
     tx.batch_execute(CREATE_STAGING).await?;
@@ -148,7 +148,7 @@ struct Staged {
 /// Counts every staged record as created.
 async fn stage(
     tx: &Transaction<'_>,
-    source: ImportSource,
+    source: UserSource,
 ) -> Result<(ImportSummary, Option<ImportError>), StoreError> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
     let reader = tokio::task::spawn_blocking(move || {

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{ErrorCode, Transaction};
 
 use crate::{
-    EmailAddress, ImportError, ImportSource, ImportSummary, ImportedUser, StoreError, UserId,
+    EmailAddress, ImportError, ImportSummary, ImportedUser, StoreError, UserId, UserSource,
 };
 
 /// Whether the organization (its `users.org` key) has any user row, a deleted one (a
@@ -46,7 +46,7 @@ struct Written {
 pub(super) fn import_into_empty_org(
     tx: &Transaction<'_>,
     org: i64,
-    source: ImportSource,
+    source: UserSource,
     started: i64,
 ) -> Result<ImportSummary, StoreError> {
     let mut summary = ImportSummary::default();
@@ -285,7 +285,7 @@ fn drop_secondary_indexes(tx: &Transaction<'_>) -> rusqlite::Result<Vec<String>>
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::{ImportError, ImportedUser, OrgId, SqliteStore, StoreError, UserQuery, UserStore};
+    use crate::{ImportError, OrgId, SqliteStore, StoreError, UserQuery, UserStore};
 
     /// Records from JSON lines, numbered from 1; a `Value::Null` stands for a line that is not
     /// valid JSON.
@@ -294,8 +294,8 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, line)| match line {
-                Value::Null => ImportedUser::from_json_line(i + 1, "{"),
-                line => ImportedUser::from_json_line(i + 1, &line.to_string()),
+                Value::Null => crate::ImportRecord::from_json_line(i + 1, "{"),
+                line => crate::ImportRecord::from_json_line(i + 1, &line.to_string()),
             })
             .collect();
         Box::new(records.into_iter())

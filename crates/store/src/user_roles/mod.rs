@@ -126,6 +126,10 @@ pub trait UserRoleStore: UserStore {
         role: &RoleId,
     ) -> Result<(), StoreError>;
 
+    /// Every custom role held directly by a user of the organization, as (user, role), in
+    /// user and role order (for export).
+    async fn direct_assignments(&self, org: &OrgId) -> Result<Vec<(String, RoleId)>, StoreError>;
+
     /// One page of the roles a user holds.
     async fn list_user_roles(
         &self,

@@ -50,6 +50,21 @@ impl UserRoleStore for PostgresStore {
         Ok(UserHoldings { role, custom })
     }
 
+    async fn direct_assignments(&self, org: &OrgId) -> Result<Vec<(String, RoleId)>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT user_id, role_id FROM user_roles WHERE org_id = $1 ORDER BY user_id, role_id",
+            )
+            .await?;
+        client
+            .query(&stmt, &[&org.as_str()])
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, RoleId::from_stored(row.try_get(1)?))))
+            .collect()
+    }
+
     async fn assign_custom_user_role(
         &self,
         org: &OrgId,

@@ -48,6 +48,21 @@ impl UserRoleStore for SqliteStore {
         })
     }
 
+    async fn direct_assignments(&self, org: &OrgId) -> Result<Vec<(String, RoleId)>, StoreError> {
+        self.read_here(|conn| {
+            let seq = org_seq(conn, org)?;
+            let rows = conn
+                .prepare_cached(
+                    "SELECT user_id, role_id FROM user_roles WHERE org = ?1 ORDER BY user_id, role_id",
+                )?
+                .query_map(params![seq], |r| {
+                    Ok((r.get(0)?, RoleId::from_stored(r.get(1)?)))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
     async fn assign_custom_user_role(
         &self,
         org: &OrgId,

@@ -1,0 +1,205 @@
+//! The directory lines of an import, applied in PostgreSQL after its users (see
+//! `crate::transfer`). Imports write no audit events: they set the scene.
+
+use deadpool_postgres::GenericClient;
+
+use crate::roles::postgres::custom_role_in;
+use crate::transfer::{DirectoryItem, DirectorySummary, SetAside, unknown};
+use crate::{ImportError, OrgId, Role, StoreError, now};
+
+fn refused(line: usize, field: &str, message: String) -> StoreError {
+    ImportError {
+        line,
+        field: Some(field.to_owned()),
+        message,
+    }
+    .into()
+}
+
+async fn exists(
+    client: &impl GenericClient,
+    sql: &str,
+    org: &OrgId,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let stmt = client.prepare_cached(sql).await?;
+    Ok(client
+        .query_opt(&stmt, &[&org.as_str(), &id])
+        .await?
+        .is_some())
+}
+
+const LIVE_USER: &str = "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted";
+const GROUP: &str = "SELECT 1 FROM groups WHERE org_id = $1 AND id = $2";
+
+/// Applies the set-aside lines in file order.
+pub(crate) async fn apply(
+    tx: &impl GenericClient,
+    org: &OrgId,
+    aside: &SetAside,
+) -> Result<DirectorySummary, StoreError> {
+    let mut summary = DirectorySummary::default();
+    let started = now();
+    for line in &aside.lines {
+        aside.check_order(line)?;
+        let n = line.line;
+        match &line.item {
+            DirectoryItem::Role {
+                id,
+                name,
+                permissions,
+                description,
+                created_at,
+                updated_at,
+            } => {
+                if Role::from_role_id(id.as_str(), org).is_some() {
+                    return Err(refused(
+                        n,
+                        "id",
+                        "predefined roles exist in every organization; leave them out".into(),
+                    ));
+                }
+                let stmt = tx
+                    .prepare_cached("SELECT id FROM roles WHERE org_id = $1 AND name_folded = $2")
+                    .await?;
+                let holder: Option<String> = tx
+                    .query_opt(&stmt, &[&org.as_str(), &name.folded()])
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?;
+                if holder.is_some_and(|holder| holder != id.as_str()) {
+                    return Err(refused(
+                        n,
+                        "name",
+                        format!("a role named '{}' already exists", name.as_str()),
+                    ));
+                }
+                let created = created_at.unwrap_or(started);
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO roles (org_id, id, name, name_folded, description, permissions, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id, id) DO UPDATE SET \
+                         name = excluded.name, name_folded = excluded.name_folded, description = excluded.description, \
+                         permissions = excluded.permissions, created_at = excluded.created_at, updated_at = excluded.updated_at",
+                    )
+                    .await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &org.as_str(),
+                        &id.as_str(),
+                        &name.as_str(),
+                        &name.folded(),
+                        description,
+                        &serde_json::json!(permissions.as_slice()),
+                        &created,
+                        &updated_at.unwrap_or(created),
+                    ],
+                )
+                .await?;
+            }
+            DirectoryItem::Group {
+                id,
+                name,
+                created_at,
+            } => {
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO groups (org_id, id, name, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at",
+                    )
+                    .await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &org.as_str(),
+                        &id.as_str(),
+                        &name.as_str(),
+                        &created_at.unwrap_or(started),
+                    ],
+                )
+                .await?;
+            }
+            DirectoryItem::GroupUser {
+                group,
+                user,
+                added_at,
+            } => {
+                if !exists(tx, GROUP, org, group.as_str()).await? {
+                    return Err(unknown(n, "group_id", "group", group.as_str()).into());
+                }
+                if !exists(tx, LIVE_USER, org, user).await? {
+                    return Err(unknown(n, "user_id", "user", user).into());
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (org_id, group_id, user_id) DO UPDATE SET added_at = excluded.added_at",
+                    )
+                    .await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &org.as_str(),
+                        &group.as_str(),
+                        user,
+                        &added_at.unwrap_or(started),
+                    ],
+                )
+                .await?;
+            }
+            DirectoryItem::UserRole { user, role } => {
+                if !exists(tx, LIVE_USER, org, user).await? {
+                    return Err(unknown(n, "user_id", "user", user).into());
+                }
+                if let Some(predefined) = Role::from_role_id(role.as_str(), org) {
+                    let stmt = tx
+                        .prepare_cached("UPDATE users SET role = $3 WHERE org_id = $1 AND id = $2")
+                        .await?;
+                    tx.execute(&stmt, &[&org.as_str(), user, &predefined.as_str()])
+                        .await?;
+                } else {
+                    if custom_role_in(tx, org, role).await?.is_none() {
+                        return Err(unknown(n, "role_id", "role", role.as_str()).into());
+                    }
+                    let stmt = tx
+                        .prepare_cached(
+                            "INSERT INTO user_roles (org_id, user_id, role_id, assigned_at) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .await?;
+                    tx.execute(&stmt, &[&org.as_str(), user, &role.as_str(), &started])
+                        .await?;
+                }
+            }
+            DirectoryItem::GroupRole { group, role } => {
+                if !exists(tx, GROUP, org, group.as_str()).await? {
+                    return Err(unknown(n, "group_id", "group", group.as_str()).into());
+                }
+                if Role::from_role_id(role.as_str(), org).is_some() {
+                    return Err(refused(
+                        n,
+                        "role_id",
+                        "predefined roles cannot be assigned to groups".into(),
+                    ));
+                }
+                if custom_role_in(tx, org, role).await?.is_none() {
+                    return Err(unknown(n, "role_id", "role", role.as_str()).into());
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO group_roles (org_id, group_id, role_id, assigned_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .await?;
+                tx.execute(
+                    &stmt,
+                    &[&org.as_str(), &group.as_str(), &role.as_str(), &started],
+                )
+                .await?;
+            }
+        }
+        summary.count(&line.item);
+    }
+    Ok(summary)
+}
