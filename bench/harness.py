@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
+# `--orgusers PATH` measures another build (the code before a change, say) with the same harness.
 ORGUSERS = ROOT / "target" / "release" / "orgusers"
 CEILING = ROOT / "target" / "release" / "orgusers-bench-ceiling"
 KEY = "sk-admin-bench-key-000000000000000000"
@@ -163,7 +164,8 @@ def run_store(label, database, import_database, args, work):
 
     ids_file = work / f"{label}-ids.txt"
     with open(export_file) as lines:
-        users = [json.loads(line) for line in lines]
+        # The export holds the rest of the directory after the users.
+        users = [user for user in map(json.loads, lines) if user.get("object", "organization.user") == "organization.user"]
     ids_file.write_text("".join(user["id"] + "\n" for user in users))
     middle, near_end = users[len(users) // 2]["id"], users[max(0, len(users) - 50)]["id"]
     sample = users[:: max(1, len(users) // 100)][:100]
@@ -352,7 +354,12 @@ def main():
                         help=f"without --postgres: where to (re)create the database {BENCH_PG_DATABASE} "
                              f"(default {DEFAULT_PG_ADMIN_URL})")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--orgusers", metavar="PATH", type=pathlib.Path,
+                        help="the orgusers binary to measure (default: this tree's release build)")
     args = parser.parse_args()
+    if args.orgusers:
+        global ORGUSERS
+        ORGUSERS = args.orgusers.resolve()
     command = "bench/run.sh " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     results = []
     with tempfile.TemporaryDirectory() as tmp:

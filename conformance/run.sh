@@ -1,38 +1,74 @@
 #!/usr/bin/env bash
-# The official clients against orgusers: the Python SDK (openai 3.54.0), the Node SDK
-# (openai 7.55.0) and schemathesis contract fuzzing with the official spec subset. Installs what
-# it needs; fails if any suite fails or runs no test.
+# The official clients against orgusers: the Python SDK (openai 3.54.0, then the newest 3.x), the
+# Node SDK (openai 7.55.0, then the newest 7.x) and schemathesis contract fuzzing with the official
+# spec subsets (the users spec, then the users, roles and groups paths of the directory spec).
+# Installs what it needs; fails if any suite fails or runs no test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 spec=${ORGUSERS_SPEC:-$root/../shared/spec/organization-users.openapi.yaml}
+directory_spec=${ORGUSERS_DIRECTORY_SPEC:-$root/../shared/spec/organization-directory.openapi.yaml}
 fuzz_seconds=${ORGUSERS_FUZZ_SECONDS:-120}
+directory_fuzz_seconds=${ORGUSERS_DIRECTORY_FUZZ_SECONDS:-$fuzz_seconds}
+# The paths of the directory spec that orgusers serves; the others (invites, projects, admin API
+# keys, audit logs, …) are left out of the fuzzing.
+directory_paths='^/organization/(users(/\{user_id\}(/roles(/\{role_id\})?)?)?|roles(/\{role_id\})?|groups(/\{group_id\}(/(users(/\{user_id\})?|roles(/\{role_id\})?))?)?)$'
 
 echo "-- building orgusers"
 cargo build --bin orgusers
 export ORGUSERS_BIN="$root/target/debug/orgusers"
 
-echo "-- Python packages"
+# python_suite VENV: the pytest suite with the openai package installed in VENV.
+python_suite() {
+  local version
+  version=$("$1/bin/python" -c 'import openai; print(openai.__version__)')
+  echo "-- Python SDK suite (openai $version)"
+  # pytest exits non-zero on a failure and with 5 when it collected no test: both fail this script.
+  (cd conformance/python && "$1/bin/python" -m pytest -q -p no:cacheprovider)
+}
+
+# node_suite DIR: node's test runner over the test files in DIR, with the openai package there.
+node_suite() {
+  local version log passed
+  version=$(node -p "require('$1/node_modules/openai/package.json').version")
+  echo "-- Node SDK suite (openai $version)"
+  log=$(mktemp)
+  (cd "$1" && node --test) | tee "$log"
+  passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log")
+  rm -f "$log"
+  [ "${passed:-0}" -gt 0 ] || { echo "the Node suite in $1 ran no test" >&2; exit 1; }
+}
+
+echo "-- Python packages (pinned)"
 venv="$root/target/conformance-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/python/requirements.txt
+python_suite "$venv"
 
-echo "-- Python SDK suite"
-# pytest exits non-zero on a failure and with 5 when it collected no test: both fail this script.
-(cd conformance/python && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
+echo "-- Python packages (the newest openai 3.x)"
+latest_venv="$root/target/conformance-venv-latest"
+[ -x "$latest_venv/bin/python" ] || python3 -m venv "$latest_venv"
+"$latest_venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager \
+  -r conformance/python/requirements-latest.txt
+python_suite "$latest_venv"
 
-echo "-- Node packages"
+echo "-- Node packages (pinned)"
 (cd conformance/node && npm ci --no-audit --no-fund --loglevel=error)
+node_suite "$root/conformance/node"
 
-echo "-- Node SDK suite"
-node_log=$(mktemp)
-(cd conformance/node && node --test) | tee "$node_log"
-passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$node_log")
-rm -f "$node_log"
-[ "${passed:-0}" -gt 0 ] || { echo "the Node suite ran no test" >&2; exit 1; }
+echo "-- Node packages (the newest openai 7.x)"
+# The same test files, beside a fresh install of conformance/node-latest/package.json (no lock
+# file, so npm resolves the newest 7.x every run).
+latest_node="$root/target/conformance-node-latest"
+rm -rf "$latest_node"
+mkdir -p "$latest_node"
+cp conformance/node-latest/package.json conformance/node/*.test.mjs "$latest_node/"
+(cd "$latest_node" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+node_suite "$latest_node"
 
-echo "-- schemathesis against the official spec subset"
+echo "-- schemathesis against the official spec subsets"
 [ -f "$spec" ] || { echo "spec not found at $spec (set ORGUSERS_SPEC)" >&2; exit 1; }
+[ -f "$directory_spec" ] || { echo "spec not found at $directory_spec (set ORGUSERS_DIRECTORY_SPEC)" >&2; exit 1; }
 work=$(mktemp -d)
 key=sk-admin-schemathesis-key-0000000000
 "$ORGUSERS_BIN" seed --database "sqlite://$work/fuzz.db" --count 200 2>/dev/null
@@ -46,7 +82,11 @@ for _ in $(seq 1 100); do
 done
 base=$(head -n 1 "$work/serve.out" | sed 's/^listening on //')
 [ -n "$base" ] || { echo "orgusers serve did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
+echo "-- schemathesis: the users spec"
 PATH="$venv/bin:$PATH" conformance/schemathesis/run.sh "$base/v1" "$key" "$spec" "$fuzz_seconds"
+echo "-- schemathesis: users, roles and groups of the directory spec"
+PATH="$venv/bin:$PATH" conformance/schemathesis/run.sh "$base/v1" "$key" "$directory_spec" "$directory_fuzz_seconds" \
+  "$directory_paths"
 if grep -q 'status=500' "$work/serve.err"; then
   echo "the server answered 500 during fuzzing:" >&2
   grep 'status=500' "$work/serve.err" >&2

@@ -44,6 +44,7 @@ class Server:
         data = tmp / "users.jsonl"
         data.write_text("\n".join(json.dumps(u, ensure_ascii=False) for u in fixture_users()) + "\n", encoding="utf-8")
         database = f"sqlite://{tmp / 'orgusers.db'}"
+        self.database = database
         env = {**os.environ, "ORGUSERS_LOG": "warn"}
         subprocess.run([BIN, "import", "--database", database, str(data)], check=True, env=env, capture_output=True)
         self.process = subprocess.Popen(

@@ -14,12 +14,37 @@ SCHEMAS = json.loads(
 ERROR_VALIDATOR = jsonschema_rs.validator_for({**SCHEMAS, "$ref": "#/$defs/ErrorResponse"})
 
 # The contract's error table, per operation: 401 for keys, 400 for parameters, bodies and the
-# last-owner rule, 404 for unknown users, 413 for bodies over 1 MiB.
+# rules of the state (last owner, predefined roles, unique role names), 404 for unknown ids in the
+# path, 413 for bodies over 1 MiB. Operations of the directory spec that orgusers does not serve
+# are not fuzzed (run.sh selects the paths), so they need no entry.
+READ, LIST, WRITE, REMOVE = {200, 401, 404}, {200, 400, 401, 404}, {200, 400, 401, 404, 413}, {200, 400, 401, 404}
 ALLOWED = {
     ("GET", "/organization/users"): {200, 400, 401},
-    ("GET", "/organization/users/{user_id}"): {200, 401, 404},
-    ("POST", "/organization/users/{user_id}"): {200, 400, 401, 404, 413},
-    ("DELETE", "/organization/users/{user_id}"): {200, 400, 401, 404},
+    ("GET", "/organization/users/{user_id}"): READ,
+    ("POST", "/organization/users/{user_id}"): WRITE,
+    ("DELETE", "/organization/users/{user_id}"): REMOVE,
+    ("GET", "/organization/users/{user_id}/roles"): LIST,
+    ("POST", "/organization/users/{user_id}/roles"): WRITE,
+    ("GET", "/organization/users/{user_id}/roles/{role_id}"): READ,
+    ("DELETE", "/organization/users/{user_id}/roles/{role_id}"): REMOVE,
+    ("GET", "/organization/roles"): {200, 400, 401},
+    ("POST", "/organization/roles"): {200, 400, 401, 413},
+    ("GET", "/organization/roles/{role_id}"): READ,
+    ("POST", "/organization/roles/{role_id}"): WRITE,
+    ("DELETE", "/organization/roles/{role_id}"): REMOVE,
+    ("GET", "/organization/groups"): {200, 400, 401},
+    ("POST", "/organization/groups"): {200, 400, 401, 413},
+    ("GET", "/organization/groups/{group_id}"): READ,
+    ("POST", "/organization/groups/{group_id}"): WRITE,
+    ("DELETE", "/organization/groups/{group_id}"): READ,
+    ("GET", "/organization/groups/{group_id}/users"): LIST,
+    ("POST", "/organization/groups/{group_id}/users"): WRITE,
+    ("GET", "/organization/groups/{group_id}/users/{user_id}"): READ,
+    ("DELETE", "/organization/groups/{group_id}/users/{user_id}"): READ,
+    ("GET", "/organization/groups/{group_id}/roles"): LIST,
+    ("POST", "/organization/groups/{group_id}/roles"): WRITE,
+    ("GET", "/organization/groups/{group_id}/roles/{role_id}"): READ,
+    ("DELETE", "/organization/groups/{group_id}/roles/{role_id}"): READ,
 }
 
 

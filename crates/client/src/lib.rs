@@ -1,4 +1,5 @@
-//! A typed client for the OpenAI Admin API *organization users* resource.
+//! A typed client for the OpenAI Admin API *organization users* resource and the access control
+//! around it: roles, users' roles, groups, their members and their roles.
 //!
 //! It speaks to any server of this API: orgusers, or the real one at
 //! `https://api.openai.com/v1`. Models are the shared wire types of [`orgusers_api`].
@@ -27,20 +28,51 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Roles and groups list with a cursor (`next`) rather than an id: [`PageParams`] asks for a
+//! page, and `list_all` follows the cursors.
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt;
+//! use orgusers_client::{Client, Order, PageParams};
+//!
+//! # async fn run() -> Result<(), orgusers_client::Error> {
+//! let client = Client::from_env()?;
+//! let roles: Vec<_> = client.roles().list_all(PageParams::default()).try_collect().await?;
+//! let group = client.groups().create("Support").await?;
+//! client.groups().users(&group.id).add("user-abc").await?;
+//! client.groups().roles(&group.id).assign(&roles[0].id).await?;
+//! let newest = PageParams { limit: Some(5), order: Some(Order::Desc), ..PageParams::default() };
+//! for member in client.groups().users(&group.id).list(&newest).await?.data {
+//!     println!("{} {}", member.id, member.name);
+//! }
+//! # Ok(()) }
+//! ```
 
+#[cfg(test)]
+mod directory_tests;
 mod error;
+mod groups;
+mod pager;
 mod retry;
+mod roles;
 #[cfg(test)]
 mod scripted_tests;
+mod user_roles;
 
 use std::time::Duration;
 
 use futures_util::Stream;
 use orgusers_api::{User, UserDeleted, UserList, UserUpdate};
 use reqwest::Method;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use error::Error;
+pub use groups::{GroupRoles, GroupUsers, Groups};
+pub use pager::{Order, PageParams};
+pub use roles::Roles;
+pub use user_roles::UserRoles;
 
 /// The real API, used when `OPENAI_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -159,12 +191,44 @@ impl Client {
         Users { client: self }
     }
 
-    /// Sends one request, retrying as configured, and decodes a 2xx body.
+    /// The organization's roles.
+    pub fn roles(&self) -> Roles<'_> {
+        Roles::new(self)
+    }
+
+    /// The organization's groups, their members and their roles.
+    pub fn groups(&self) -> Groups<'_> {
+        Groups::new(self)
+    }
+
+    /// A GET.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, Error> {
+        self.send(Method::GET, path_and_query, None).await
+    }
+
+    /// A POST with `body` as JSON.
+    pub(crate) async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, Error> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| Error::Config(format!("cannot encode the request body: {e}")))?;
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// A DELETE.
+    pub(crate) async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// Sends one request, retrying as configured, and decodes a 2xx body. A body is JSON,
+    /// encoded once for every attempt.
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path_and_query: &str,
-        body: Option<&UserUpdate>,
+        body: Option<Vec<u8>>,
     ) -> Result<T, Error> {
         let url = format!("{}{path_and_query}", self.base_url);
         let mut attempt = 0;
@@ -173,8 +237,10 @@ impl Client {
                 .http
                 .request(method.clone(), &url)
                 .bearer_auth(&self.admin_key);
-            if let Some(body) = body {
-                request = request.json(body);
+            if let Some(body) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             let outcome = request.send().await;
             let wait = retry::decide(&outcome, attempt, self.max_retries);
@@ -234,11 +300,13 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'_')
     .remove(b'~');
 
+/// `id` escaped as one path segment.
+pub(crate) fn segment(id: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
+}
+
 fn user_path(id: &str) -> String {
-    format!(
-        "/organization/users/{}",
-        percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
-    )
+    format!("/organization/users/{}", segment(id))
 }
 
 /// The `/organization/users` resource.
@@ -256,7 +324,7 @@ impl<'a> Users<'a> {
         } else {
             format!("/organization/users?{query}")
         };
-        self.client.send(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// Every user from `params.after` on, fetching pages of `params.limit` as the stream is
@@ -298,19 +366,22 @@ impl<'a> Users<'a> {
 
     /// One user.
     pub async fn retrieve(&self, id: &str) -> Result<User, Error> {
-        self.client.send(Method::GET, &user_path(id), None).await
+        self.client.get(&user_path(id)).await
     }
 
     /// Changes a user's role or metadata; returns the user as it now is.
     pub async fn update(&self, id: &str, update: &UserUpdate) -> Result<User, Error> {
-        self.client
-            .send(Method::POST, &user_path(id), Some(update))
-            .await
+        self.client.post(&user_path(id), update).await
     }
 
     /// Deletes a user.
     pub async fn delete(&self, id: &str) -> Result<UserDeleted, Error> {
-        self.client.send(Method::DELETE, &user_path(id), None).await
+        self.client.delete(&user_path(id)).await
+    }
+
+    /// The roles of one user.
+    pub fn roles(&self, user_id: &str) -> UserRoles<'a> {
+        UserRoles::new(self.client, &user_path(user_id))
     }
 }
 

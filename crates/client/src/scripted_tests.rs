@@ -41,7 +41,7 @@ async fn scripted(State(script): State<Script>) -> Response {
     response
 }
 
-async fn serve(app: Router) -> String {
+pub(crate) async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -64,7 +64,7 @@ async fn scripted_server(answers: Vec<Answer>) -> (Client, Arc<AtomicUsize>) {
     (client, count)
 }
 
-fn user(id: &str) -> serde_json::Value {
+pub(crate) fn user(id: &str) -> serde_json::Value {
     json!({"object": "organization.user", "id": id, "name": null, "email": null, "role": "reader",
            "added_at": 1, "is_default": false, "created": 1, "is_service_account": false,
            "is_scale_tier_authorized_purchaser": null, "is_scim_managed": false,

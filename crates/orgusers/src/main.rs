@@ -1,11 +1,16 @@
 //! `orgusers`: a local, persistent implementation of the OpenAI Admin API organization users
 //! resource, and the commands that administer its store.
 
+mod groups;
 mod keys;
 mod logging;
+mod output;
+mod remote;
+mod roles;
 mod seed;
 mod serve;
 mod transfer;
+mod user_roles;
 mod users;
 
 use std::process::ExitCode;
@@ -41,8 +46,13 @@ enum Command {
     /// Manage admin API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
-    /// List, show, change and delete users over HTTP (orgusers or the real API).
+    /// List, show, change and delete users, and their roles, over HTTP (orgusers or the real
+    /// API).
     Users(users::UsersArgs),
+    /// List, show, create, change and delete roles over HTTP.
+    Roles(roles::RolesArgs),
+    /// Groups, their members and their roles over HTTP.
+    Groups(groups::GroupsArgs),
 }
 
 /// Where the data lives; shared by every store command.
@@ -169,6 +179,8 @@ fn main() -> ExitCode {
             Command::Seed(args) => seed::run(args).await,
             Command::Keys(command) => keys::run(command).await,
             Command::Users(args) => users::run(args).await,
+            Command::Roles(args) => roles::run(args).await,
+            Command::Groups(args) => groups::run(args).await,
         }
     });
     // Every queued log line is written before the closing message and the exit.

@@ -384,7 +384,10 @@ mod tests {
                 *members.entry(user).or_default() += 1;
             }
         }
-        assert!(sizes.len() * 10 >= group_count(2000) * 9, "nearly every group has members");
+        assert!(
+            sizes.len() * 10 >= group_count(2000) * 9,
+            "nearly every group has members"
+        );
         let largest = sizes.values().max().copied().unwrap_or(0);
         let smallest = sizes.values().min().copied().unwrap_or(0);
         assert!(largest > 4 * smallest.max(1), "{largest} vs {smallest}");

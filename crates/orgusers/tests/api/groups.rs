@@ -358,7 +358,7 @@ async fn groups_and_members_walk_under_changes(app: TestApp) {
     let mut seen = first.ids();
     app.delete(&format!("{GROUPS}/{}", in_order[4])).await;
     app.delete(&format!("{GROUPS}/{}", in_order[9])).await;
-    let late = group(&app, "Late").await;
+    group(&app, "Late").await;
     let after = first.body["next"].as_str().unwrap();
     seen.extend(ids(&app
         .walk_next(&format!("{GROUPS}?after={after}"), 5)
@@ -370,7 +370,8 @@ async fn groups_and_members_walk_under_changes(app: TestApp) {
     for (i, id) in in_order.iter().enumerate() {
         assert_eq!(seen.contains(id), i != 9, "{i}: {id}");
     }
-    assert!(seen.contains(&late));
+    // The group created during the walk may or may not be seen (it may sort before the cursor
+    // within the same second); never twice (checked above).
 
     // Members, newest first, walked while members leave and join.
     app.import(&users(12)).await;

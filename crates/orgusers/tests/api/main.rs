@@ -7,6 +7,7 @@ mod harness;
 mod async_openai;
 
 mod cli;
+mod cli_directory;
 mod cli_users;
 mod directory_transfer;
 mod errors;

@@ -285,10 +285,7 @@ async fn roles_walk_in_both_orders(app: TestApp) {
     let mut seen = first.ids();
     app.delete(&format!("{ROLES}/{}", in_order[3])).await;
     app.delete(&format!("{ROLES}/{}", in_order[6])).await;
-    let added = create(&app, "Late").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    create(&app, "Late").await;
     let rest = app
         .walk_next(
             &format!("{ROLES}?after={}", first.body["next"].as_str().unwrap()),
@@ -306,10 +303,8 @@ async fn roles_walk_in_both_orders(app: TestApp) {
         }
     }
     assert!(!seen.contains(&in_order[6]));
-    assert!(
-        seen.contains(&added),
-        "a role created during the walk is at the end"
-    );
+    // The role created during the walk may or may not be seen: it shares the second of roles
+    // already passed, and ties go by id. Seen, it is seen once (checked above).
 }
 
 async fn cursors_are_checked(app: TestApp) {
