@@ -66,6 +66,10 @@ cp conformance/node-latest/package.json conformance/node/*.test.mjs "$latest_nod
 (cd "$latest_node" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 node_suite "$latest_node"
 
+echo "-- schemas/routes.json: the schema of each route and status, as the directory spec gives them"
+[ -f "$directory_spec" ] || { echo "spec not found at $directory_spec" >&2; exit 1; }
+"$venv/bin/python" schemas/routes_from_spec.py "$directory_spec" --check
+
 echo "-- schemathesis against the official spec subsets"
 [ -f "$spec" ] || { echo "spec not found at $spec (set ORGUSERS_SPEC)" >&2; exit 1; }
 [ -f "$directory_spec" ] || { echo "spec not found at $directory_spec (set ORGUSERS_DIRECTORY_SPEC)" >&2; exit 1; }

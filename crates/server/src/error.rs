@@ -30,10 +30,9 @@ pub enum ApiError {
     ForeignCursor,
     /// `order` is not `asc` or `desc`; carries the value as sent.
     InvalidOrder(String),
-    /// A required body field is absent.
-    MissingParameter(String),
-    /// A body field's value breaks its rule.
-    InvalidValue { param: String, message: String },
+    /// A body that is not a JSON object, or a field of it that is missing, of the wrong type,
+    /// invalid or unknown (the shared reader's refusals; its sentences are CONTRACT.md's).
+    Body(BodyError),
     /// A body field names an object the organization does not have.
     UnknownReference {
         param: &'static str,
@@ -45,22 +44,10 @@ pub enum ApiError {
         param: Option<&'static str>,
         message: String,
     },
-    /// The body is not a JSON object.
-    InvalidJson,
-    /// A body field that the endpoint does not take.
-    UnrecognizedArgument(String),
     /// `role` is not `owner` or `reader`; carries the value as the message shows it.
     InvalidRole(String),
-    /// `role_id` names no role of the organization.
-    UnknownRoleId(String),
     /// `role` and `role_id` name different roles.
     RoleMismatch { role: String, role_id_role: String },
-    /// A field of the wrong JSON type.
-    InvalidType {
-        param: String,
-        expected: &'static str,
-        got: &'static str,
-    },
     /// The change would leave the organization without an owner; `param` is `role` on modify.
     LastOwner { param: Option<&'static str> },
     /// The body is over the limit.
@@ -175,26 +162,19 @@ impl ApiError {
                 Some("invalid_value"),
                 format!("Invalid 'order': expected one of 'asc' or 'desc', but got '{got}' instead."),
             ),
-            E::MissingParameter(name) => (
-                bad,
-                INVALID_REQUEST,
-                Some(name.clone()),
-                Some("missing_required_parameter"),
-                format!("Missing required parameter: '{name}'."),
-            ),
-            E::InvalidValue { param: p, message } => (
-                bad,
-                INVALID_REQUEST,
-                Some(p.clone()),
-                Some("invalid_value"),
-                format!("Invalid '{p}': {message}."),
-            ),
             E::UnknownReference { param: p, kind, id } => (
                 bad,
                 INVALID_REQUEST,
                 param(p),
                 Some("invalid_value"),
                 format!("Invalid '{p}': no {} with id '{id}' in this organization.", kind.noun()),
+            ),
+            E::Body(e) => (
+                bad,
+                INVALID_REQUEST,
+                e.field().map(str::to_owned),
+                e.code(),
+                e.message(),
             ),
             E::Conflict { param: p, message } => (
                 bad,
@@ -203,20 +183,6 @@ impl ApiError {
                 None,
                 message.clone(),
             ),
-            E::InvalidJson => (
-                bad,
-                INVALID_REQUEST,
-                None,
-                None,
-                "We could not parse the JSON body of your request. The API expects a JSON payload.".into(),
-            ),
-            E::UnrecognizedArgument(name) => (
-                bad,
-                INVALID_REQUEST,
-                Some(name.clone()),
-                None,
-                format!("Unrecognized request argument supplied: {name}"),
-            ),
             E::InvalidRole(got) => (
                 bad,
                 INVALID_REQUEST,
@@ -224,26 +190,12 @@ impl ApiError {
                 Some("invalid_value"),
                 format!("Invalid 'role': expected one of 'owner' or 'reader', but got {got} instead."),
             ),
-            E::UnknownRoleId(got) => (
-                bad,
-                INVALID_REQUEST,
-                param("role_id"),
-                Some("invalid_value"),
-                format!("Invalid 'role_id': no role with id {got} in this organization."),
-            ),
             E::RoleMismatch { role, role_id_role } => (
                 bad,
                 INVALID_REQUEST,
                 param("role_id"),
                 Some("invalid_value"),
                 format!("Invalid 'role_id': it names the '{role_id_role}' role, but 'role' is '{role}'."),
-            ),
-            E::InvalidType { param: p, expected, got } => (
-                bad,
-                INVALID_REQUEST,
-                Some(p.clone()),
-                Some("invalid_type"),
-                format!("Invalid type for '{p}': expected {expected}, but got {got} instead."),
             ),
             E::LastOwner { param: p } => (
                 bad,
@@ -334,24 +286,7 @@ impl IntoResponse for ApiError {
 
 impl From<BodyError> for ApiError {
     fn from(e: BodyError) -> Self {
-        match e {
-            BodyError::NotAnObject => Self::InvalidJson,
-            BodyError::Missing(name) => Self::MissingParameter(name),
-            BodyError::WrongType {
-                field,
-                expected,
-                got,
-            } => Self::InvalidType {
-                param: field,
-                expected,
-                got,
-            },
-            BodyError::Invalid { field, message } => Self::InvalidValue {
-                param: field,
-                message,
-            },
-            BodyError::Unrecognized(name) => Self::UnrecognizedArgument(name),
-        }
+        Self::Body(e)
     }
 }
 
@@ -480,7 +415,7 @@ mod tests {
                 envelope("No such user: user-x", ir, Some("user_id"), None),
             ),
             (
-                ApiError::InvalidJson,
+                ApiError::Body(BodyError::NotAnObject),
                 400,
                 envelope(
                     "We could not parse the JSON body of your request. The API expects a JSON payload.",
@@ -490,7 +425,7 @@ mod tests {
                 ),
             ),
             (
-                ApiError::UnrecognizedArgument("name".into()),
+                ApiError::Body(BodyError::Unrecognized("name".into())),
                 400,
                 envelope(
                     "Unrecognized request argument supplied: name",
@@ -510,7 +445,11 @@ mod tests {
                 ),
             ),
             (
-                ApiError::UnknownRoleId("'r'".into()),
+                ApiError::UnknownReference {
+                    param: "role_id",
+                    kind: Kind::Role,
+                    id: "r".into(),
+                },
                 400,
                 envelope(
                     "Invalid 'role_id': no role with id 'r' in this organization.",
@@ -533,17 +472,116 @@ mod tests {
                 ),
             ),
             (
-                ApiError::InvalidType {
-                    param: "technical_level".into(),
+                ApiError::Body(BodyError::WrongType {
+                    field: "technical_level".into(),
                     expected: "a string or null",
                     got: "an integer",
-                },
+                }),
                 400,
                 envelope(
                     "Invalid type for 'technical_level': expected a string or null, but got an integer instead.",
                     ir,
                     Some("technical_level"),
                     Some("invalid_type"),
+                ),
+            ),
+            (
+                ApiError::NotFound {
+                    kind: Kind::Group,
+                    id: "group_x".into(),
+                },
+                404,
+                envelope("No such group: group_x", ir, Some("group_id"), None),
+            ),
+            (
+                ApiError::NotFound {
+                    kind: Kind::Role,
+                    id: "role_x".into(),
+                },
+                404,
+                envelope("No such role: role_x", ir, Some("role_id"), None),
+            ),
+            (
+                ApiError::ForeignCursor,
+                400,
+                envelope(
+                    "Invalid 'after': not a cursor of this list. Pass the 'next' of the previous page.",
+                    ir,
+                    Some("after"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::InvalidOrder("up".into()),
+                400,
+                envelope(
+                    "Invalid 'order': expected one of 'asc' or 'desc', but got 'up' instead.",
+                    ir,
+                    Some("order"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::LimitBelowMin {
+                    min: 0,
+                    got: "-1".into(),
+                },
+                400,
+                envelope(
+                    "Invalid 'limit': integer below minimum value. Expected a value >= 0, but got -1 instead.",
+                    ir,
+                    Some("limit"),
+                    Some("integer_below_min_value"),
+                ),
+            ),
+            (
+                ApiError::Body(BodyError::Missing("role_name".into())),
+                400,
+                envelope(
+                    "Missing required parameter: 'role_name'.",
+                    ir,
+                    Some("role_name"),
+                    Some("missing_required_parameter"),
+                ),
+            ),
+            (
+                ApiError::Body(BodyError::Invalid {
+                    field: "name".into(),
+                    message: "a group name must have 1 to 255 characters".into(),
+                }),
+                400,
+                envelope(
+                    "Invalid 'name': a group name must have 1 to 255 characters.",
+                    ir,
+                    Some("name"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::UnknownReference {
+                    param: "user_id",
+                    kind: Kind::User,
+                    id: "u".into(),
+                },
+                400,
+                envelope(
+                    "Invalid 'user_id': no user with id 'u' in this organization.",
+                    ir,
+                    Some("user_id"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::Conflict {
+                    param: Some("role_name"),
+                    message: "A role named 'x' already exists in this organization.".into(),
+                },
+                400,
+                envelope(
+                    "A role named 'x' already exists in this organization.",
+                    ir,
+                    Some("role_name"),
+                    None,
                 ),
             ),
             (
@@ -659,6 +697,22 @@ mod tests {
         assert!(matches!(
             ApiError::from(StoreError::UnknownCursor("u".into())),
             ApiError::UnknownCursor(_)
+        ));
+        assert!(matches!(
+            ApiError::from(StoreError::conflict(Some("role_name"), "taken")),
+            ApiError::Conflict { param: Some("role_name"), message } if message == "taken"
+        ));
+        assert!(matches!(
+            ApiError::from(StoreError::UnknownReference {
+                param: "role_id",
+                kind: Kind::Role,
+                id: "r".into()
+            }),
+            ApiError::UnknownReference {
+                param: "role_id",
+                kind: Kind::Role,
+                ..
+            }
         ));
         assert!(matches!(
             ApiError::from(StoreError::Backend(anyhow::anyhow!("x"))),

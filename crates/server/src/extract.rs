@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use orgusers_store::body::BodyError;
 use orgusers_store::{AdminKey, Kind, OrgId};
 
 use crate::AppState;
@@ -135,7 +136,7 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
             Ok(collected) => Ok(Self(collected.to_bytes())),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::BodyTooLarge),
             // The client went away or sent a broken body: there is no JSON to parse.
-            Err(_) => Err(ApiError::InvalidJson),
+            Err(_) => Err(ApiError::Body(BodyError::NotAnObject)),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Parsing of request inputs into validated values: the list query and the modify body.
 //! Public for the benchmarks; the handlers are its only other callers.
 
+use orgusers_store::body::BodyObject;
 use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
 use orgusers_store::{
-    EmailFilter, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery, json_type, parse_limit,
+    EmailFilter, Kind, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery, parse_limit,
 };
 use serde_json::Value;
 
@@ -103,48 +104,31 @@ fn quoted(v: &Value) -> String {
     }
 }
 
-fn metadata(field: &'static str, v: &Value) -> Result<Option<String>, ApiError> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        other => Err(ApiError::InvalidType {
-            param: field.to_owned(),
-            expected: "a string or null",
-            got: json_type(other),
-        }),
-    }
-}
-
 /// Parses the body of `POST /organization/users/{id}` into a change for `org`'s user.
 pub fn user_change(body: &[u8], org: &OrgId) -> Result<UserChange, ApiError> {
-    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
-        return Err(ApiError::InvalidJson);
-    };
-    const KNOWN: [&str; 4] = ["role", "role_id", "technical_level", "developer_persona"];
-    if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::UnrecognizedArgument(unknown.clone()));
-    }
+    let body = BodyObject::parse(body)?;
+    body.only(&["role", "role_id", "technical_level", "developer_persona"])?;
     let mut change = UserChange::default();
-    let mut role_from_id = None;
-    for (key, value) in &fields {
-        match key.as_str() {
-            "role" => {
-                let role = value.as_str().and_then(Role::parse);
-                change.role = Some(role.ok_or_else(|| ApiError::InvalidRole(quoted(value)))?);
-            }
-            // `role_id: null` asks for nothing.
-            "role_id" if value.is_null() => {}
-            "role_id" => {
-                let role = value.as_str().and_then(|id| Role::from_role_id(id, org));
-                role_from_id = Some(role.ok_or_else(|| ApiError::UnknownRoleId(quoted(value)))?);
-            }
-            "technical_level" => change.technical_level = Some(metadata("technical_level", value)?),
-            "developer_persona" => {
-                change.developer_persona = Some(metadata("developer_persona", value)?);
-            }
-            _ => {}
-        }
+    if let Some(value) = body.get("role") {
+        let role = value.as_str().and_then(Role::parse);
+        change.role = Some(role.ok_or_else(|| ApiError::InvalidRole(quoted(value)))?);
     }
+    // `role_id: null` asks for nothing.
+    let role_from_id = match body.optional_str("role_id")? {
+        None => None,
+        Some(id) => {
+            Some(
+                Role::from_role_id(id, org).ok_or_else(|| ApiError::UnknownReference {
+                    param: "role_id",
+                    kind: Kind::Role,
+                    id: id.to_owned(),
+                })?,
+            )
+        }
+    };
+    let owned = |v: Option<Option<&str>>| v.map(|v| v.map(str::to_owned));
+    change.technical_level = owned(body.nullable_str("technical_level")?);
+    change.developer_persona = owned(body.nullable_str("developer_persona")?);
     match (change.role, role_from_id) {
         (Some(role), Some(named)) if role != named => {
             return Err(ApiError::RoleMismatch {
@@ -160,6 +144,8 @@ pub fn user_change(body: &[u8], org: &OrgId) -> Result<UserChange, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use orgusers_store::body::BodyError;
+
     use super::*;
 
     fn org() -> OrgId {
@@ -230,18 +216,21 @@ mod tests {
     #[test]
     fn bad_bodies() {
         let o = org();
-        assert!(matches!(user_change(b"", &o), Err(ApiError::InvalidJson)));
+        assert!(matches!(
+            user_change(b"", &o),
+            Err(ApiError::Body(BodyError::NotAnObject))
+        ));
         assert!(matches!(
             user_change(b"[1]", &o),
-            Err(ApiError::InvalidJson)
+            Err(ApiError::Body(BodyError::NotAnObject))
         ));
         assert!(matches!(
             user_change(b"\"x\"", &o),
-            Err(ApiError::InvalidJson)
+            Err(ApiError::Body(BodyError::NotAnObject))
         ));
         assert!(matches!(
             user_change(br#"{"zeta":1,"alpha":2,"role":"owner"}"#, &o),
-            Err(ApiError::UnrecognizedArgument(f)) if f == "zeta"
+            Err(ApiError::Body(BodyError::Unrecognized(f))) if f == "zeta"
         ));
         assert!(matches!(
             user_change(br#"{"role":null}"#, &o),
@@ -253,12 +242,12 @@ mod tests {
         ));
         assert!(matches!(
             user_change(br#"{"role_id":"role-nope"}"#, &o),
-            Err(ApiError::UnknownRoleId(_))
+            Err(ApiError::UnknownReference { .. })
         ));
         let other_org = Role::Owner.role_id(&OrgId::parse("org-other").unwrap());
         assert!(matches!(
             user_change(format!(r#"{{"role_id":"{other_org}"}}"#).as_bytes(), &o),
-            Err(ApiError::UnknownRoleId(_))
+            Err(ApiError::UnknownReference { .. })
         ));
         let mismatch = format!(
             r#"{{"role":"reader","role_id":"{}"}}"#,
@@ -270,7 +259,7 @@ mod tests {
         ));
         assert!(matches!(
             user_change(br#"{"developer_persona":5}"#, &o),
-            Err(ApiError::InvalidType { param, .. }) if param == "developer_persona"
+            Err(ApiError::Body(BodyError::WrongType { field, .. })) if field == "developer_persona"
         ));
     }
 }

@@ -43,6 +43,29 @@ impl BodyError {
         }
     }
 
+    /// The same refusal of a field of the object held by `outer` (`user.email`).
+    pub fn within(self, outer: &str) -> Self {
+        let nest = |field: String| format!("{outer}.{field}");
+        match self {
+            Self::NotAnObject => Self::NotAnObject,
+            Self::Missing(field) => Self::Missing(nest(field)),
+            Self::Unrecognized(field) => Self::Unrecognized(nest(field)),
+            Self::WrongType {
+                field,
+                expected,
+                got,
+            } => Self::WrongType {
+                field: nest(field),
+                expected,
+                got,
+            },
+            Self::Invalid { field, message } => Self::Invalid {
+                field: nest(field),
+                message,
+            },
+        }
+    }
+
     /// The machine-readable code of the OpenAI envelope.
     pub fn code(&self) -> Option<&'static str> {
         match self {
@@ -106,6 +129,78 @@ impl BodyObject {
             field: field.to_owned(),
             expected,
             got: json_type(got),
+        }
+    }
+
+    /// The raw value of a field, for rules that quote it.
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field)
+    }
+
+    /// A string field where `null` means something (clearing it): absent is `None`, `null` is
+    /// `Some(None)`.
+    pub fn nullable_str(&self, field: &str) -> Result<Option<Option<&str>>, BodyError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(s)) => Ok(Some(Some(s))),
+            Some(other) => Err(Self::wrong(field, "a string or null", other)),
+        }
+    }
+
+    /// A string field that may be absent but not `null`.
+    pub fn present_str(&self, field: &str) -> Result<Option<&str>, BodyError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(Self::wrong(field, "a string", other)),
+        }
+    }
+
+    /// A boolean field that may be absent but not `null`.
+    pub fn present_bool(&self, field: &str) -> Result<Option<bool>, BodyError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(Self::wrong(field, "a boolean", other)),
+        }
+    }
+
+    /// A boolean field where `null` is a value: absent is `None`, `null` is `Some(None)`.
+    pub fn nullable_bool(&self, field: &str) -> Result<Option<Option<bool>>, BodyError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::Bool(b)) => Ok(Some(Some(*b))),
+            Some(other) => Err(Self::wrong(field, "a boolean or null", other)),
+        }
+    }
+
+    /// An integer field that may be absent but not `null`.
+    pub fn present_i64(&self, field: &str) -> Result<Option<i64>, BodyError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(value) => value
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Self::wrong(field, "an integer", value)),
+        }
+    }
+
+    /// An integer field where `null` is a value: absent is `None`, `null` is `Some(None)`.
+    pub fn nullable_i64(&self, field: &str) -> Result<Option<Option<i64>>, BodyError> {
+        match self.0.get(field) {
+            Some(Value::Null) => Ok(Some(None)),
+            _ => self.present_i64(field).map(|v| v.map(Some)),
+        }
+    }
+
+    /// A field holding an object, read with the same rules; its refusals name `field.inner`.
+    pub fn object(&self, field: &str) -> Result<Option<BodyObject>, BodyError> {
+        match self.0.get(field) {
+            None => Ok(None),
+            Some(Value::Object(inner)) => Ok(Some(Self(inner.clone()))),
+            Some(other) => Err(Self::wrong(field, "an object", other)),
         }
     }
 

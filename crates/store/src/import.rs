@@ -4,7 +4,9 @@
 use std::fmt;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::body::{BodyError, BodyObject};
 
 use crate::domain::{EmailAddress, Role, UserId};
 
@@ -182,84 +184,6 @@ const NESTED_FIELDS: &[&str] = &[
     "banned_at",
 ];
 
-/// Reads fields of one JSON object, naming each refusal.
-struct FieldReader<'a> {
-    line: usize,
-    prefix: &'a str,
-    map: &'a Map<String, Value>,
-}
-
-impl FieldReader<'_> {
-    fn error(&self, field: &str, message: impl Into<String>) -> ImportError {
-        ImportError {
-            line: self.line,
-            field: Some(format!("{}{field}", self.prefix)),
-            message: message.into(),
-        }
-    }
-
-    fn check_known(&self, known: &[&str]) -> Result<(), ImportError> {
-        match self.map.keys().find(|k| !known.contains(&k.as_str())) {
-            Some(unknown) => Err(self.error(unknown, "unknown field")),
-            None => Ok(()),
-        }
-    }
-
-    /// `Ok(None)` when absent; `Ok(Some(None))` when `null`.
-    fn nullable_string(&self, field: &str) -> Result<Option<Option<String>>, ImportError> {
-        match self.map.get(field) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-            Some(other) => Err(self.error(field, expected("a string or null", other))),
-        }
-    }
-
-    fn string(&self, field: &str) -> Result<Option<String>, ImportError> {
-        match self.map.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.error(field, expected("a string", other))),
-        }
-    }
-
-    fn nullable_bool(&self, field: &str) -> Result<Option<Option<bool>>, ImportError> {
-        match self.map.get(field) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(Value::Bool(b)) => Ok(Some(Some(*b))),
-            Some(other) => Err(self.error(field, expected("a boolean or null", other))),
-        }
-    }
-
-    fn bool(&self, field: &str) -> Result<Option<bool>, ImportError> {
-        match self.map.get(field) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(self.error(field, expected("a boolean", other))),
-        }
-    }
-
-    fn timestamp(&self, field: &str) -> Result<Option<i64>, ImportError> {
-        match self.map.get(field) {
-            None => Ok(None),
-            // The sign is a rule, checked with the others in `from_fields`.
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(t) => Ok(Some(t)),
-                None => Err(self.error(field, not_unix_seconds(n))),
-            },
-            Some(other) => Err(self.error(field, expected("an integer", other))),
-        }
-    }
-
-    fn nullable_timestamp(&self, field: &str) -> Result<Option<Option<i64>>, ImportError> {
-        match self.map.get(field) {
-            Some(Value::Null) => Ok(Some(None)),
-            _ => self.timestamp(field).map(|t| t.map(Some)),
-        }
-    }
-}
-
 /// The JSON type of a value as messages name it ("an integer", "a string", ...).
 pub fn json_type(value: &Value) -> &'static str {
     match value {
@@ -273,13 +197,10 @@ pub fn json_type(value: &Value) -> &'static str {
     }
 }
 
-fn expected(what: &str, got: &Value) -> String {
-    format!("expected {what}, got {}", json_type(got))
-}
-
 /// A line's fields once their JSON types are checked, before the rules: `None` is absent,
-/// `Some(None)` is `null`. Two readers produce it: a typed parse, and the field-by-field reader
-/// that names what is wrong when the typed parse fails.
+/// `Some(None)` is `null`. Two readers produce it: a typed parse, and, when that fails, the
+/// shared field reader of request bodies and import lines (`crate::body`), which names what is
+/// wrong in CONTRACT.md's words.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LineFields {
@@ -375,62 +296,63 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-impl FieldReader<'_> {
-    fn line_fields(&self) -> Result<LineFields, ImportError> {
-        self.check_known(TOP_LEVEL_FIELDS)?;
-        let user = match self.map.get("user") {
+impl LineFields {
+    /// A line's fields through the shared reader, which names the field at fault.
+    fn read(body: &BodyObject) -> Result<Self, BodyError> {
+        body.only(TOP_LEVEL_FIELDS)?;
+        let owned = |v: Option<Option<&str>>| v.map(|v| v.map(str::to_owned));
+        let user = match body.object("user")? {
+            Some(nested) => Some(NestedFields::read(&nested).map_err(|e| e.within("user"))?),
             None => None,
-            Some(Value::Object(nested)) => Some(
-                FieldReader {
-                    line: self.line,
-                    prefix: "user.",
-                    map: nested,
-                }
-                .nested_fields()?,
-            ),
-            Some(other) => return Err(self.error("user", expected("an object", other))),
         };
-        Ok(LineFields {
-            object: self.string("object")?,
-            id: self.string("id")?,
-            name: self.nullable_string("name")?,
-            email: self.nullable_string("email")?,
-            role: match self.map.get("role") {
+        Ok(Self {
+            object: body.present_str("object")?.map(str::to_owned),
+            id: body.present_str("id")?.map(str::to_owned),
+            name: owned(body.nullable_str("name")?),
+            email: owned(body.nullable_str("email")?),
+            role: match body.get("role") {
                 None => None,
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(other) => {
-                    return Err(self.error("role", expected("\"owner\" or \"reader\"", other)));
+                    return Err(BodyError::WrongType {
+                        field: "role".into(),
+                        expected: "\"owner\" or \"reader\"",
+                        got: json_type(other),
+                    });
                 }
             },
-            added_at: self.timestamp("added_at")?,
-            is_default: self.bool("is_default")?,
-            created: self.timestamp("created")?,
+            added_at: body.present_i64("added_at")?,
+            is_default: body.present_bool("is_default")?,
+            created: body.present_i64("created")?,
             user,
-            is_service_account: self.bool("is_service_account")?,
-            is_scale_tier_authorized_purchaser: self
+            is_service_account: body.present_bool("is_service_account")?,
+            is_scale_tier_authorized_purchaser: body
                 .nullable_bool("is_scale_tier_authorized_purchaser")?,
-            is_scim_managed: self.bool("is_scim_managed")?,
-            api_key_last_used_at: self.nullable_timestamp("api_key_last_used_at")?,
-            technical_level: self.nullable_string("technical_level")?,
-            developer_persona: self.nullable_string("developer_persona")?,
-            projects: self
-                .map
-                .contains_key("projects")
+            is_scim_managed: body.present_bool("is_scim_managed")?,
+            api_key_last_used_at: body.nullable_i64("api_key_last_used_at")?,
+            technical_level: owned(body.nullable_str("technical_level")?),
+            developer_persona: owned(body.nullable_str("developer_persona")?),
+            projects: body
+                .get("projects")
+                .is_some()
                 .then_some(Some(serde::de::IgnoredAny)),
         })
     }
+}
 
-    fn nested_fields(&self) -> Result<NestedFields, ImportError> {
-        self.check_known(NESTED_FIELDS)?;
-        Ok(NestedFields {
-            object: self.string("object")?,
-            id: self.string("id")?,
-            email: self.nullable_string("email")?,
-            name: self.nullable_string("name")?,
-            picture: self.nullable_string("picture")?,
-            enabled: self.nullable_bool("enabled")?,
-            banned: self.nullable_bool("banned")?,
-            banned_at: self.nullable_timestamp("banned_at")?,
+impl NestedFields {
+    fn read(body: &BodyObject) -> Result<Self, BodyError> {
+        body.only(NESTED_FIELDS)?;
+        let owned = |v: Option<Option<&str>>| v.map(|v| v.map(str::to_owned));
+        Ok(Self {
+            object: body.present_str("object")?.map(str::to_owned),
+            id: body.present_str("id")?.map(str::to_owned),
+            email: owned(body.nullable_str("email")?),
+            name: owned(body.nullable_str("name")?),
+            picture: owned(body.nullable_str("picture")?),
+            enabled: body.nullable_bool("enabled")?,
+            banned: body.nullable_bool("banned")?,
+            banned_at: body.nullable_i64("banned_at")?,
         })
     }
 }
@@ -455,19 +377,17 @@ impl ImportedUser {
             field: None,
             message: format!("not valid JSON: {e}"),
         })?;
-        let Value::Object(map) = value else {
-            return Err(ImportError {
-                line,
-                field: None,
-                message: "expected a JSON object".into(),
-            });
-        };
-        let reader = FieldReader {
+        let body = BodyObject::from_value(value).map_err(|_| ImportError {
             line,
-            prefix: "",
-            map: &map,
-        };
-        Self::from_fields(line, reader.line_fields()?)
+            field: None,
+            message: "expected a JSON object".into(),
+        })?;
+        let fields = LineFields::read(&body).map_err(|e| ImportError {
+            line,
+            field: e.field().map(str::to_owned),
+            message: e.message(),
+        })?;
+        Self::from_fields(line, fields)
     }
 
     /// The rules every line follows once its fields have their JSON types.
@@ -705,7 +625,7 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("email"));
         assert_eq!(
             err.to_string(),
-            "line 7: field 'email': expected a string or null, got an integer"
+            "line 7: field 'email': Invalid type for 'email': expected a string or null, but got an integer instead."
         );
         assert_eq!(field_of(r#"{"bogus":1}"#).as_deref(), Some("bogus"));
         assert_eq!(field_of(r#"{"role":"admin"}"#).as_deref(), Some("role"));

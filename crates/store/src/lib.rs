@@ -8,6 +8,7 @@ pub mod domain;
 pub mod groups;
 pub mod ids;
 mod import;
+pub mod keys;
 pub mod page;
 mod postgres;
 pub mod roles;
@@ -15,13 +16,12 @@ mod row;
 mod sqlite;
 pub mod transfer;
 pub mod user_roles;
+pub mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use async_trait::async_trait;
-use orgusers_api::{User, UserList};
 
 pub use domain::{
     AdminKey, EmailAddress, EmailFilter, InvalidValue, KeyHash, LimitError, OrgId, PageLimit, Role,
@@ -29,9 +29,11 @@ pub use domain::{
 };
 pub use ids::Kind;
 pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser, UserSource, json_type};
+pub use keys::{KeyInfo, KeyStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use transfer::ImportRecord;
+pub use users::{UserChange, UserPage, UserQuery, UserStore};
 
 /// Everything that can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -121,104 +123,6 @@ impl Default for StoreOptions {
     }
 }
 
-/// What one list request asks for, already validated.
-#[derive(Debug, Clone, Default)]
-pub struct UserQuery {
-    /// Page size; the store fetches one more to tell whether another page follows.
-    pub limit: usize,
-    /// The id of the user the page starts after.
-    pub after: Option<String>,
-    /// Only users whose folded email is one of these.
-    pub emails: Option<EmailFilter>,
-}
-
-/// One page of users, in list order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserPage {
-    /// The users.
-    pub users: Vec<User>,
-    /// Whether another page follows.
-    pub has_more: bool,
-}
-
-/// A change to a user; `None` leaves a field alone, `Some(None)` clears it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UserChange {
-    /// The new role.
-    pub role: Option<Role>,
-    /// New technical level metadata.
-    pub technical_level: Option<Option<String>>,
-    /// New developer persona metadata.
-    pub developer_persona: Option<Option<String>>,
-}
-
-/// Whether `user` is one of its organization's owners.
-pub(crate) fn is_owner(user: &User) -> bool {
-    user.role.as_deref() == Some(Role::Owner.as_str())
-}
-
-impl UserChange {
-    /// Whether applying this to `user` takes an owner away (the last-owner guard's question).
-    pub(crate) fn demotes_owner(&self, user: &User) -> bool {
-        self.role == Some(Role::Reader) && is_owner(user)
-    }
-
-    /// The audit event of this change applied to `user`.
-    pub(crate) fn event(&self, user: &User) -> audit::AuditEvent {
-        let mut changes = serde_json::Map::new();
-        if self.role.is_some() {
-            changes.insert("role".into(), user.role.clone().into());
-        }
-        if self.technical_level.is_some() {
-            changes.insert(
-                "technical_level".into(),
-                user.technical_level.clone().into(),
-            );
-        }
-        if self.developer_persona.is_some() {
-            changes.insert(
-                "developer_persona".into(),
-                user.developer_persona.clone().into(),
-            );
-        }
-        audit::AuditEvent::new(
-            "user.updated",
-            user.id.as_str(),
-            serde_json::json!({ "changes_requested": changes }),
-        )
-    }
-
-    /// Applies this change to `user`, which is then what the store writes and answers.
-    pub(crate) fn apply_to(&self, user: &mut User) {
-        if let Some(role) = self.role {
-            user.role = Some(role.as_str().to_owned());
-        }
-        if let Some(level) = &self.technical_level {
-            user.technical_level.clone_from(level);
-        }
-        if let Some(persona) = &self.developer_persona {
-            user.developer_persona.clone_from(persona);
-        }
-    }
-}
-
-/// An admin key as listings show it: never the key itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyInfo {
-    /// `key_…`.
-    pub id: String,
-    /// A name given at creation.
-    pub name: String,
-    /// The organization it opens.
-    pub org: OrgId,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// The last four characters of the key.
-    pub last4: String,
-    /// Unix seconds of revocation, if revoked.
-    pub revoked_at: Option<i64>,
-}
-
 impl StoreError {
     /// A [`StoreError::NotFound`] of `kind`.
     pub fn not_found(kind: Kind, id: impl Into<String>) -> Self {
@@ -240,18 +144,23 @@ impl StoreError {
 /// The storage of orgusers: one small trait per resource, composed. Every call is scoped to one
 /// organization where data is concerned.
 pub trait Store:
-    UserStore + roles::RoleStore + groups::GroupStore + user_roles::UserRoleStore
+    OrgStore + KeyStore + UserStore + roles::RoleStore + groups::GroupStore + user_roles::UserRoleStore
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + roles::RoleStore + groups::GroupStore + user_roles::UserRoleStore
+    T: OrgStore
+        + KeyStore
+        + UserStore
+        + roles::RoleStore
+        + groups::GroupStore
+        + user_roles::UserRoleStore
 {
 }
 
-/// Organizations, admin keys and users.
+/// Organizations: the scope of every other call.
 #[async_trait]
-pub trait UserStore: Send + Sync + 'static {
+pub trait OrgStore: Send + Sync + 'static {
     /// The secret that cursor-style lists sign their cursors with (see [`page::CursorKey`]).
     fn cursor_key(&self) -> &page::CursorKey;
 
@@ -264,67 +173,6 @@ pub trait UserStore: Send + Sync + 'static {
     /// Makes sure `org` exists (the default one when `None`, created on an empty store) and
     /// returns its id.
     async fn ensure_organization(&self, org: Option<&OrgId>) -> Result<OrgId, StoreError>;
-
-    /// Stores a new key for `org` under `name`.
-    async fn create_key(
-        &self,
-        org: &OrgId,
-        name: &str,
-        key: &AdminKey,
-    ) -> Result<KeyInfo, StoreError>;
-
-    /// Makes sure `key` opens `org`: creates it, or re-enables it if it was revoked.
-    async fn ensure_key(&self, org: &OrgId, key: &AdminKey) -> Result<(), StoreError>;
-
-    /// Every key of every organization, oldest first.
-    async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
-
-    /// Revokes a key by id; false when there is no such key.
-    async fn revoke_key(&self, key_id: &str) -> Result<bool, StoreError>;
-
-    /// The organization a live key opens.
-    async fn authenticate(&self, key: &KeyHash) -> Result<Option<OrgId>, StoreError>;
-
-    /// One page of the organization's users in list order.
-    async fn list_users(&self, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError>;
-
-    /// One user.
-    async fn get_user(&self, org: &OrgId, id: &str) -> Result<User, StoreError>;
-
-    /// [`Self::list_users`] as the JSON of the API's list object.
-    ///
-    /// A store that can write the JSON straight from its rows overrides this (and
-    /// [`Self::get_user_json`]): building owned [`User`]s only to serialize them was most of the
-    /// cost of a large page.
-    async fn list_users_json(&self, org: &OrgId, query: &UserQuery) -> Result<Vec<u8>, StoreError> {
-        let page = self.list_users(org, query).await?;
-        let list = UserList::new(page.users, page.has_more);
-        Ok(serde_json::to_vec(&list).context("cannot encode a page of users")?)
-    }
-
-    /// [`Self::get_user`] as the JSON of the API's user object.
-    async fn get_user_json(&self, org: &OrgId, id: &str) -> Result<Vec<u8>, StoreError> {
-        let user = self.get_user(org, id).await?;
-        Ok(serde_json::to_vec(&user).context("cannot encode a user")?)
-    }
-
-    /// Applies `change` and returns the user as it now is.
-    async fn update_user(
-        &self,
-        org: &OrgId,
-        id: &str,
-        change: &UserChange,
-    ) -> Result<User, StoreError>;
-
-    /// Deletes a user, erasing its personal data but keeping its list position.
-    async fn delete_user(&self, org: &OrgId, id: &str) -> Result<(), StoreError>;
-
-    /// Writes every record of `source` in one transaction, or nothing.
-    async fn import_users(
-        &self,
-        org: &OrgId,
-        source: ImportSource,
-    ) -> Result<ImportSummary, StoreError>;
 }
 
 /// Where the data lives, parsed from a database URL.
@@ -432,32 +280,6 @@ mod tests {
         ));
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
-    }
-
-    fn user(role: &str) -> User {
-        serde_json::from_value(serde_json::json!({
-            "object": "organization.user", "id": "u", "role": role, "added_at": 1,
-            "technical_level": "old", "developer_persona": "kept"
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn changes_apply_field_by_field() {
-        let mut u = user("owner");
-        let change = UserChange {
-            role: Some(Role::Reader),
-            technical_level: Some(None),
-            developer_persona: None,
-        };
-        assert!(change.demotes_owner(&u));
-        assert!(!change.demotes_owner(&user("reader")));
-        assert!(!UserChange::default().demotes_owner(&u));
-        change.apply_to(&mut u);
-        assert_eq!(u.role.as_deref(), Some("reader"));
-        assert_eq!(u.technical_level, None);
-        assert_eq!(u.developer_persona.as_deref(), Some("kept"));
-        assert!(is_owner(&user("owner")) && !is_owner(&user("reader")));
     }
 
     #[test]

@@ -33,62 +33,138 @@ fn api_error(
     }
 }
 
-app_tests! {
-    async fn async_openai_lists_retrieves_modifies_deletes(app: TestApp) {
-        app.import(&users(45)).await;
-        let client = client(&app, KEY);
+on_both_stores!(
+    async_openai_lists_retrieves_modifies_deletes,
+    async_openai_sees_openai_errors
+);
 
-        // Paging with limit and after.
-        let mut seen = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut query = vec![("limit", "10".to_owned())];
-            if let Some(a) = &after {
-                query.push(("after", a.clone()));
-            }
-            let page = client.admin().users().query(&query).unwrap().list().await.unwrap();
-            seen.extend(page.data.iter().map(|u| u.id.clone()));
-            if !page.has_more {
-                break;
-            }
-            after = page.last_id.clone();
+async fn async_openai_lists_retrieves_modifies_deletes(app: TestApp) {
+    app.import(&users(45)).await;
+    let client = client(&app, KEY);
+
+    // Paging with limit and after.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "10".to_owned())];
+        if let Some(a) = &after {
+            query.push(("after", a.clone()));
         }
-        let expected: Vec<String> = (0..45).map(|i| format!("u-{i:04}")).collect();
-        assert_eq!(seen, expected);
-
-        // The typed query with emails cannot be sent...
-        let typed = ListUsersQuery { limit: None, after: None, emails: Some(vec!["user1@example.com".into()]) };
-        assert!(matches!(client.admin().users().query(&typed), Err(OpenAIError::InvalidArgument(_))));
-        // ...but the same filter as pairs can.
-        let pairs = [("emails[]", "user1@example.com"), ("emails[]", "USER2@example.com")];
-        let filtered = client.admin().users().query(&pairs).unwrap().list().await.unwrap();
-        let ids: Vec<&str> = filtered.data.iter().map(|u| u.id.as_str()).collect();
-        assert_eq!(ids, ["u-0001", "u-0002"]);
-
-        let user = client.admin().users().retrieve("u-0003").await.unwrap();
-        assert_eq!((user.id.as_str(), user.email.as_deref(), user.role.as_deref()), ("u-0003", Some("user3@example.com"), Some("reader")));
-        assert_eq!(user.user.as_ref().map(|n| n.id.as_str()), Some("u-0003"));
-
-        let request = UserRoleUpdateRequest { role: Some("owner".into()), technical_level: Some("expert".into()), ..Default::default() };
-        let modified = client.admin().users().modify("u-0003", request).await.unwrap();
-        assert_eq!((modified.role.as_deref(), modified.technical_level.as_deref()), (Some("owner"), Some("expert")));
-
-        let deleted = client.admin().users().delete("u-0003").await.unwrap();
-        assert_eq!((deleted.id.as_str(), deleted.deleted), ("u-0003", true));
+        let page = client
+            .admin()
+            .users()
+            .query(&query)
+            .unwrap()
+            .list()
+            .await
+            .unwrap();
+        seen.extend(page.data.iter().map(|u| u.id.clone()));
+        if !page.has_more {
+            break;
+        }
+        after = page.last_id.clone();
     }
+    let expected: Vec<String> = (0..45).map(|i| format!("u-{i:04}")).collect();
+    assert_eq!(seen, expected);
 
-    async fn async_openai_sees_openai_errors(app: TestApp) {
-        app.import(&users(3)).await;
-        let client = client(&app, KEY);
-        assert_eq!(api_error(client.admin().users().retrieve("user-nobody").await), (404, None, Some("user_id".into())));
-        assert_eq!(
-            api_error(client.admin().users().query(&[("limit", "0")]).unwrap().list().await),
-            (400, Some("integer_below_min_value".into()), Some("limit".into()))
-        );
-        let bad_role = UserRoleUpdateRequest { role: Some("boss".into()), ..Default::default() };
-        assert_eq!(api_error(client.admin().users().modify("u-0001", bad_role).await), (400, Some("invalid_value".into()), Some("role".into())));
-        assert_eq!(api_error(client.admin().users().delete("u-0000").await), (400, None, None));
-        let stranger = self::client(&app, "sk-admin-not-a-real-key-000");
-        assert_eq!(api_error(stranger.admin().users().list().await), (401, Some("invalid_api_key".into()), None));
-    }
+    // The typed query with emails cannot be sent...
+    let typed = ListUsersQuery {
+        limit: None,
+        after: None,
+        emails: Some(vec!["user1@example.com".into()]),
+    };
+    assert!(matches!(
+        client.admin().users().query(&typed),
+        Err(OpenAIError::InvalidArgument(_))
+    ));
+    // ...but the same filter as pairs can.
+    let pairs = [
+        ("emails[]", "user1@example.com"),
+        ("emails[]", "USER2@example.com"),
+    ];
+    let filtered = client
+        .admin()
+        .users()
+        .query(&pairs)
+        .unwrap()
+        .list()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = filtered.data.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["u-0001", "u-0002"]);
+
+    let user = client.admin().users().retrieve("u-0003").await.unwrap();
+    assert_eq!(
+        (
+            user.id.as_str(),
+            user.email.as_deref(),
+            user.role.as_deref()
+        ),
+        ("u-0003", Some("user3@example.com"), Some("reader"))
+    );
+    assert_eq!(user.user.as_ref().map(|n| n.id.as_str()), Some("u-0003"));
+
+    let request = UserRoleUpdateRequest {
+        role: Some("owner".into()),
+        technical_level: Some("expert".into()),
+        ..Default::default()
+    };
+    let modified = client
+        .admin()
+        .users()
+        .modify("u-0003", request)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            modified.role.as_deref(),
+            modified.technical_level.as_deref()
+        ),
+        (Some("owner"), Some("expert"))
+    );
+
+    let deleted = client.admin().users().delete("u-0003").await.unwrap();
+    assert_eq!((deleted.id.as_str(), deleted.deleted), ("u-0003", true));
+}
+
+async fn async_openai_sees_openai_errors(app: TestApp) {
+    app.import(&users(3)).await;
+    let client = client(&app, KEY);
+    assert_eq!(
+        api_error(client.admin().users().retrieve("user-nobody").await),
+        (404, None, Some("user_id".into()))
+    );
+    assert_eq!(
+        api_error(
+            client
+                .admin()
+                .users()
+                .query(&[("limit", "0")])
+                .unwrap()
+                .list()
+                .await
+        ),
+        (
+            400,
+            Some("integer_below_min_value".into()),
+            Some("limit".into())
+        )
+    );
+    let bad_role = UserRoleUpdateRequest {
+        role: Some("boss".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api_error(client.admin().users().modify("u-0001", bad_role).await),
+        (400, Some("invalid_value".into()), Some("role".into()))
+    );
+    assert_eq!(
+        api_error(client.admin().users().delete("u-0000").await),
+        (400, None, None)
+    );
+    let stranger = self::client(&app, "sk-admin-not-a-real-key-000");
+    assert_eq!(
+        api_error(stranger.admin().users().list().await),
+        (401, Some("invalid_api_key".into()), None)
+    );
 }

@@ -38,66 +38,115 @@ fn kinds(export: &str) -> Vec<String> {
         .collect()
 }
 
-store_tests! {
-    async fn seed_export_import_reproduces_the_directory(store: TestStore) {
-        run_ok(&["seed", "--database", &store.url, "--count", "400", "--seed", "5"]);
-        let first = run_ok(&["export", "--database", &store.url]);
-        let found = kinds(&first);
-        for kind in ["organization.user", "role", "group", "group.user", "user.role", "group.role"] {
-            assert!(found.iter().any(|k| k == kind), "a seed has {kind} lines");
-        }
-        // Users first, then roles and groups, then what refers to them.
-        let position = |kind: &str| found.iter().position(|k| k == kind).unwrap();
-        assert!(position("role") > found.iter().rposition(|k| k == "organization.user").unwrap());
-        assert!(position("group.user") > position("group") && position("group") > position("role"));
+on_fresh_stores!(
+    seed_export_import_reproduces_the_directory,
+    directory_lines_refer_only_to_what_precedes_them
+);
 
-        let copy = TestStore::fresh(match store.url.starts_with("postgres") {
-            true => StoreKind::Postgres,
-            false => StoreKind::Sqlite,
-        })
-        .await
-        .unwrap();
-        let file = store.dir.path().join("export.jsonl");
-        std::fs::write(&file, &first).unwrap();
-        let out = run(&["import", "--database", &copy.url, file.to_str().unwrap()]);
-        let summary = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{summary}");
-        assert!(summary.contains("imported 400 users") && summary.contains("4 roles"), "{summary}");
-        assert_eq!(run_ok(&["export", "--database", &copy.url]), first, "export, import, export: the same bytes");
+async fn seed_export_import_reproduces_the_directory(store: TestStore) {
+    run_ok(&[
+        "seed",
+        "--database",
+        &store.url,
+        "--count",
+        "400",
+        "--seed",
+        "5",
+    ]);
+    let first = run_ok(&["export", "--database", &store.url]);
+    let found = kinds(&first);
+    for kind in [
+        "organization.user",
+        "role",
+        "group",
+        "group.user",
+        "user.role",
+        "group.role",
+    ] {
+        assert!(found.iter().any(|k| k == kind), "a seed has {kind} lines");
     }
+    // Users first, then roles and groups, then what refers to them.
+    let position = |kind: &str| found.iter().position(|k| k == kind).unwrap();
+    assert!(
+        position("role")
+            > found
+                .iter()
+                .rposition(|k| k == "organization.user")
+                .unwrap()
+    );
+    assert!(position("group.user") > position("group") && position("group") > position("role"));
 
-    async fn directory_lines_refer_only_to_what_precedes_them(store: TestStore) {
-        let lines = [
-            json!({"id": "ada", "email": "ada@x.io", "role": "owner"}),
-            json!({"object": "group", "id": "group_a", "name": "Team", "created_at": 1_700_000_000}),
-            json!({"object": "group.user", "group_id": "group_a", "user_id": "ada"}),
-            json!({"object": "group.user", "group_id": "group_a", "user_id": "bob"}),
-            json!({"id": "bob", "email": "bob@x.io"}),
-        ];
-        let file = write_lines(&store, "late.jsonl", &lines);
+    let copy = TestStore::fresh(match store.url.starts_with("postgres") {
+        true => StoreKind::Postgres,
+        false => StoreKind::Sqlite,
+    })
+    .await
+    .unwrap();
+    let file = store.dir.path().join("export.jsonl");
+    std::fs::write(&file, &first).unwrap();
+    let out = run(&["import", "--database", &copy.url, file.to_str().unwrap()]);
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{summary}");
+    assert!(
+        summary.contains("imported 400 users") && summary.contains("4 roles"),
+        "{summary}"
+    );
+    assert_eq!(
+        run_ok(&["export", "--database", &copy.url]),
+        first,
+        "export, import, export: the same bytes"
+    );
+}
+
+async fn directory_lines_refer_only_to_what_precedes_them(store: TestStore) {
+    let lines = [
+        json!({"id": "ada", "email": "ada@x.io", "role": "owner"}),
+        json!({"object": "group", "id": "group_a", "name": "Team", "created_at": 1_700_000_000}),
+        json!({"object": "group.user", "group_id": "group_a", "user_id": "ada"}),
+        json!({"object": "group.user", "group_id": "group_a", "user_id": "bob"}),
+        json!({"id": "bob", "email": "bob@x.io"}),
+    ];
+    let file = write_lines(&store, "late.jsonl", &lines);
+    let out = run(&["import", "--database", &store.url, &file]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 4: field 'user_id': user 'bob' is defined on line 5, after this line"),
+        "{err}"
+    );
+    // Nothing was written, users included.
+    assert_eq!(run_ok(&["export", "--database", &store.url]), "");
+
+    let cases = [
+        (
+            json!({"object": "group.user", "group_id": "group_none", "user_id": "ada"}),
+            "line 2: field 'group_id': no group 'group_none' in this organization or on an earlier line",
+        ),
+        (
+            json!({"object": "user.role", "user_id": "ada", "role_id": "role_none"}),
+            "line 2: field 'role_id': no role 'role_none' in this organization or on an earlier line",
+        ),
+        (
+            json!({"object": "role", "name": "R", "permissions": ["api.nope"]}),
+            "line 2: field 'permissions': Invalid 'permissions': unknown permission 'api.nope'",
+        ),
+        (
+            json!({"object": "group", "name": ""}),
+            "line 2: field 'name': Invalid 'name': a group name must have 1 to 255 characters.",
+        ),
+        (
+            json!({"object": "group.role", "group": {"id": 5}, "role_id": "r"}),
+            "line 2: field 'group.id': Invalid type for 'group.id': expected a string, but got an integer instead.",
+        ),
+    ];
+    for (line, message) in cases {
+        let file = write_lines(&store, "bad.jsonl", &[lines[0].clone(), line]);
         let out = run(&["import", "--database", &store.url, &file]);
-        assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("line 4: field 'user_id': user 'bob' is defined on line 5, after this line"), "{err}");
-        // Nothing was written, users included.
-        assert_eq!(run_ok(&["export", "--database", &store.url]), "");
-
-        let cases = [
-            (json!({"object": "group.user", "group_id": "group_none", "user_id": "ada"}), "line 2: field 'group_id': no group 'group_none' in this organization or on an earlier line"),
-            (json!({"object": "user.role", "user_id": "ada", "role_id": "role_none"}), "line 2: field 'role_id': no role 'role_none' in this organization or on an earlier line"),
-            (json!({"object": "role", "name": "R", "permissions": ["api.nope"]}), "line 2: field 'permissions': Invalid 'permissions': unknown permission 'api.nope'"),
-            (json!({"object": "group", "name": ""}), "line 2: field 'name': Invalid 'name': a group name must have 1 to 255 characters."),
-            (json!({"object": "group.role", "group": {"id": 5}, "role_id": "r"}), "line 2: field 'group.id': Invalid type for 'group.id': expected a string, but got an integer instead."),
-        ];
-        for (line, message) in cases {
-            let file = write_lines(&store, "bad.jsonl", &[lines[0].clone(), line]);
-            let out = run(&["import", "--database", &store.url, &file]);
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{err}");
-            assert!(err.contains(message), "{err}\nexpected: {message}");
-        }
-        assert_eq!(run_ok(&["export", "--database", &store.url]), "");
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(message), "{err}\nexpected: {message}");
     }
+    assert_eq!(run_ok(&["export", "--database", &store.url]), "");
 }
 
 on_both_stores!(imported_directories_answer_through_the_api);

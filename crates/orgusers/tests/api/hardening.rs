@@ -55,90 +55,99 @@ fn assert_closes(reply: &Reply) {
     );
 }
 
-app_tests! {
-    async fn a_thousand_longest_addresses_are_accepted(app: TestApp) {
-        let addresses: Vec<String> = (0..1000).map(long_address).collect();
-        app.import(&[
-            user_line("u-owner", "owner@example.com", 1, "owner"),
-            user_line("u-a", &addresses[7], 2, "reader"),
-            user_line("u-b", &addresses[999], 3, "reader"),
-        ])
+on_both_stores!(
+    a_thousand_longest_addresses_are_accepted,
+    duplicate_authorization_headers_are_refused
+);
+
+async fn a_thousand_longest_addresses_are_accepted(app: TestApp) {
+    let addresses: Vec<String> = (0..1000).map(long_address).collect();
+    app.import(&[
+        user_line("u-owner", "owner@example.com", 1, "owner"),
+        user_line("u-a", &addresses[7], 2, "reader"),
+        user_line("u-b", &addresses[999], 3, "reader"),
+    ])
+    .await;
+    // Encoded as the Python and Node SDKs encode them: `emails%5B%5D=…`, `@` as `%40`.
+    let query: Vec<String> = addresses
+        .iter()
+        .map(|a| format!("emails%5B%5D={}", utf8_percent_encode(a, QUERY_VALUE)))
+        .collect();
+    let target = format!("{USERS}?limit=100&{}", query.join("&"));
+    assert!(target.len() > 256 * 1000, "{}", target.len());
+
+    // Two requests on one connection: the long one, then an ordinary one after it.
+    let mut connection = RawConnection::open(app.addr()).await;
+    connection.send(&get_request(&target, "")).await;
+    connection
+        .send(&get_request(&format!("{USERS}?limit=1"), ""))
         .await;
-        // Encoded as the Python and Node SDKs encode them: `emails%5B%5D=…`, `@` as `%40`.
-        let query: Vec<String> = addresses
-            .iter()
-            .map(|a| format!("emails%5B%5D={}", utf8_percent_encode(a, QUERY_VALUE)))
-            .collect();
-        let target = format!("{USERS}?limit=100&{}", query.join("&"));
-        assert!(target.len() > 256 * 1000, "{}", target.len());
+    let long = connection.reply().await;
+    assert_eq!(long.status, 200, "{}", long.body);
+    assert_eq!(long.ids(), ["u-a", "u-b"]);
+    assert_eq!(long.body["has_more"], false);
+    let short = connection.reply().await;
+    assert_eq!(short.status, 200, "{}", short.body);
+    assert_eq!(short.ids(), ["u-owner"]);
 
-        // Two requests on one connection: the long one, then an ordinary one after it.
-        let mut connection = RawConnection::open(app.addr()).await;
-        connection.send(&get_request(&target, "")).await;
-        connection.send(&get_request(&format!("{USERS}?limit=1"), "")).await;
-        let long = connection.reply().await;
-        assert_eq!(long.status, 200, "{}", long.body);
-        assert_eq!(long.ids(), ["u-a", "u-b"]);
-        assert_eq!(long.body["has_more"], false);
-        let short = connection.reply().await;
-        assert_eq!(short.status, 200, "{}", short.body);
-        assert_eq!(short.ids(), ["u-owner"]);
+    // Through the checked path too, and with repeated `emails=`.
+    let repeated: Vec<String> = addresses
+        .iter()
+        .map(|a| format!("emails={}", utf8_percent_encode(a, QUERY_VALUE)))
+        .collect();
+    let target = format!("{USERS}?{}", repeated.join("&"));
+    let reply = app.raw(USERS, &get_request(&target, "")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.ids(), ["u-a", "u-b"]);
 
-        // Through the checked path too, and with repeated `emails=`.
-        let repeated: Vec<String> = addresses
-            .iter()
-            .map(|a| format!("emails={}", utf8_percent_encode(a, QUERY_VALUE)))
-            .collect();
-        let target = format!("{USERS}?{}", repeated.join("&"));
-        let reply = app.raw(USERS, &get_request(&target, "")).await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        assert_eq!(reply.ids(), ["u-a", "u-b"]);
+    // 1001 of them is the contract's own refusal, not a refusal of the request line.
+    let mut too_many = query.clone();
+    too_many.push("emails%5B%5D=one.more%40example.com".to_owned());
+    let target = format!("{USERS}?{}", too_many.join("&"));
+    let reply = app.raw(USERS, &get_request(&target, "")).await;
+    reply.assert_error(400, Some("emails"), Some("array_above_max_length"),
+        "Invalid 'emails': array too long. Expected an array with maximum length 1000, but got 1001 instead.");
+}
 
-        // 1001 of them is the contract's own refusal, not a refusal of the request line.
-        let mut too_many = query.clone();
-        too_many.push("emails%5B%5D=one.more%40example.com".to_owned());
-        let target = format!("{USERS}?{}", too_many.join("&"));
-        let reply = app.raw(USERS, &get_request(&target, "")).await;
-        reply.assert_error(400, Some("emails"), Some("array_above_max_length"),
-            "Invalid 'emails': array too long. Expected an array with maximum length 1000, but got 1001 instead.");
-    }
-
-    async fn duplicate_authorization_headers_are_refused(app: TestApp) {
-        app.import(&[user_line("u-1", "one@example.com", 1, "owner")]).await;
-        let pairs = [
-            (KEY, "sk-admin-not-a-key-at-all-0000000000"),
-            ("sk-admin-not-a-key-at-all-0000000000", KEY),
-            (KEY, OTHER_KEY),
-            (OTHER_KEY, KEY),
-            (KEY, KEY),
-        ];
-        for (first, second) in pairs {
-            let request = format!(
-                "GET {USERS} HTTP/1.1\r\nhost: t\r\nauthorization: Bearer {first}\r\nAuthorization: Bearer {second}\r\n\r\n"
-            );
-            let reply = app.raw(USERS, request.as_bytes()).await;
-            reply.assert_error(400, None, None, AMBIGUOUS);
-            assert!(reply.header("openai-organization").is_none(), "no organization was opened");
-        }
-        // Through an HTTP client too, and on a write, which must change nothing.
-        let reply = app
-            .send(
-                reqwest::Method::POST,
-                &format!("{USERS}/u-1"),
-                Some(OTHER_KEY),
-                Some(br#"{"role":"reader"}"#.to_vec()),
-                &[("authorization", &format!("Bearer {KEY}"))],
-            )
-            .await;
-        reply.assert_error(400, None, None, AMBIGUOUS);
-        assert_eq!(app.get(&format!("{USERS}/u-1")).await.body["role"], "owner");
-        // The route is checked first, as for every request.
+async fn duplicate_authorization_headers_are_refused(app: TestApp) {
+    app.import(&[user_line("u-1", "one@example.com", 1, "owner")])
+        .await;
+    let pairs = [
+        (KEY, "sk-admin-not-a-key-at-all-0000000000"),
+        ("sk-admin-not-a-key-at-all-0000000000", KEY),
+        (KEY, OTHER_KEY),
+        (OTHER_KEY, KEY),
+        (KEY, KEY),
+    ];
+    for (first, second) in pairs {
         let request = format!(
-            "GET /v1/nowhere HTTP/1.1\r\nhost: t\r\nauthorization: Bearer {KEY}\r\nauthorization: Bearer {KEY}\r\n\r\n"
+            "GET {USERS} HTTP/1.1\r\nhost: t\r\nauthorization: Bearer {first}\r\nAuthorization: Bearer {second}\r\n\r\n"
         );
-        let reply = app.raw("/v1/nowhere", request.as_bytes()).await;
-        reply.assert_error(404, None, None, "Invalid URL (GET /v1/nowhere)");
+        let reply = app.raw(USERS, request.as_bytes()).await;
+        reply.assert_error(400, None, None, AMBIGUOUS);
+        assert!(
+            reply.header("openai-organization").is_none(),
+            "no organization was opened"
+        );
     }
+    // Through an HTTP client too, and on a write, which must change nothing.
+    let reply = app
+        .send(
+            reqwest::Method::POST,
+            &format!("{USERS}/u-1"),
+            Some(OTHER_KEY),
+            Some(br#"{"role":"reader"}"#.to_vec()),
+            &[("authorization", &format!("Bearer {KEY}"))],
+        )
+        .await;
+    reply.assert_error(400, None, None, AMBIGUOUS);
+    assert_eq!(app.get(&format!("{USERS}/u-1")).await.body["role"], "owner");
+    // The route is checked first, as for every request.
+    let request = format!(
+        "GET /v1/nowhere HTTP/1.1\r\nhost: t\r\nauthorization: Bearer {KEY}\r\nauthorization: Bearer {KEY}\r\n\r\n"
+    );
+    let reply = app.raw("/v1/nowhere", request.as_bytes()).await;
+    reply.assert_error(404, None, None, "Invalid URL (GET /v1/nowhere)");
 }
 
 async fn sqlite_app() -> TestApp {

@@ -126,31 +126,6 @@ async fn fresh_postgres_database(base: &str) -> (String, String) {
     (format!("{prefix}/{name}{query}"), name)
 }
 
-/// Generates a `sqlite` and a `postgres` test from one body taking a [`TestApp`].
-macro_rules! app_tests {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn scenario($app: $crate::harness::TestApp) $body
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let app = $crate::harness::TestApp::spawn($crate::harness::StoreKind::Sqlite).await;
-                    scenario(app.expect("SQLite is always available")).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::StoreKind::Postgres).await {
-                        scenario(app).await
-                    }
-                }
-            }
-        )*
-    };
-}
-pub(crate) use app_tests;
-
 /// Runs each named `async fn name(app: TestApp)` of the calling module on both stores, as tests
 /// `name::sqlite` and `name::postgres`. The bodies stay ordinary functions, which rustfmt formats.
 macro_rules! on_both_stores {
@@ -174,30 +149,28 @@ macro_rules! on_both_stores {
 }
 pub(crate) use on_both_stores;
 
-/// Generates a `sqlite` and a `postgres` test from one body taking a fresh [`TestStore`].
-macro_rules! store_tests {
-    ($(async fn $name:ident($store:ident: TestStore) $body:block)*) => {
+/// Runs each named `async fn name(store: TestStore)` of the calling module on a fresh store of
+/// each kind, as tests `name::sqlite` and `name::postgres`.
+macro_rules! on_fresh_stores {
+    ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn scenario($store: $crate::harness::TestStore) $body
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     let store = $crate::harness::TestStore::fresh($crate::harness::StoreKind::Sqlite).await;
-                    scenario(store.expect("SQLite is always available")).await
+                    super::$name(store.expect("SQLite is always available")).await
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     if let Some(store) = $crate::harness::TestStore::fresh($crate::harness::StoreKind::Postgres).await {
-                        scenario(store).await
+                        super::$name(store).await
                     }
                 }
             }
         )*
     };
 }
-pub(crate) use store_tests;
+pub(crate) use on_fresh_stores;
 
 /// A running server with its own store.
 pub struct TestApp {

@@ -7,72 +7,160 @@ use crate::harness::*;
 
 const USERS: &str = "/v1/organization/users";
 
-store_tests! {
-    async fn writes_are_visible_through_every_instance(store: TestStore) {
-        let store = Arc::new(store);
-        let a = TestApp::spawn_on(Arc::clone(&store)).await;
-        let b = TestApp::spawn_on(Arc::clone(&store)).await;
-        a.import(&users(5)).await;
-        assert_eq!(b.get(USERS).await.ids().len(), 5);
-        let r = a.post(&format!("{USERS}/u-0002"), r#"{"role":"owner","technical_level":"seen"}"#).await;
-        assert_eq!(r.status, 200);
-        let seen = b.get(&format!("{USERS}/u-0002")).await;
-        assert_eq!((seen.body["role"].as_str(), seen.body["technical_level"].as_str()), (Some("owner"), Some("seen")));
-        assert_eq!(b.delete(&format!("{USERS}/u-0003")).await.status, 200);
-        assert_eq!(a.get(&format!("{USERS}/u-0003")).await.status, 404);
-    }
+on_fresh_stores!(
+    writes_are_visible_through_every_instance,
+    a_walk_across_instances_visits_everyone_once,
+    the_owner_guard_holds_across_instances,
+    role_assignments_race_across_instances
+);
 
-    async fn a_walk_across_instances_visits_everyone_once(store: TestStore) {
-        let store = Arc::new(store);
-        let a = TestApp::spawn_on(Arc::clone(&store)).await;
-        let b = TestApp::spawn_on(Arc::clone(&store)).await;
-        a.import(&users(150)).await;
-        let mut seen = Vec::new();
-        let mut after: Option<String> = None;
-        for page_number in 0.. {
-            let app = if page_number % 2 == 0 { &a } else { &b };
-            let mut path = format!("{USERS}?limit=7");
-            if let Some(cursor) = &after {
-                path.push_str(&format!("&after={cursor}"));
-            }
-            let page = app.get(&path).await;
-            seen.extend(page.ids());
-            if !page.body["has_more"].as_bool().unwrap() {
-                break;
-            }
-            after = seen.last().cloned();
-        }
-        let expected: Vec<String> = (0..150).map(|i| format!("u-{i:04}")).collect();
-        assert_eq!(seen, expected);
-    }
+async fn writes_are_visible_through_every_instance(store: TestStore) {
+    let store = Arc::new(store);
+    let a = TestApp::spawn_on(Arc::clone(&store)).await;
+    let b = TestApp::spawn_on(Arc::clone(&store)).await;
+    a.import(&users(5)).await;
+    assert_eq!(b.get(USERS).await.ids().len(), 5);
+    let r = a
+        .post(
+            &format!("{USERS}/u-0002"),
+            r#"{"role":"owner","technical_level":"seen"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let seen = b.get(&format!("{USERS}/u-0002")).await;
+    assert_eq!(
+        (
+            seen.body["role"].as_str(),
+            seen.body["technical_level"].as_str()
+        ),
+        (Some("owner"), Some("seen"))
+    );
+    assert_eq!(b.delete(&format!("{USERS}/u-0003")).await.status, 200);
+    assert_eq!(a.get(&format!("{USERS}/u-0003")).await.status, 404);
+}
 
-    async fn the_owner_guard_holds_across_instances(store: TestStore) {
-        let store = Arc::new(store);
-        let a = TestApp::spawn_on(Arc::clone(&store)).await;
-        let b = TestApp::spawn_on(Arc::clone(&store)).await;
-        a.import(&[user_line("o1", "o1@x.io", 1, "owner"), user_line("o2", "o2@x.io", 2, "owner"), user_line("r", "r@x.io", 3, "reader")]).await;
-        let (o1, o2) = (format!("{USERS}/o1"), format!("{USERS}/o2"));
-        for round in 0..10 {
-            let (x, y) = if round % 2 == 0 {
-                tokio::join!(a.post(&o1, r#"{"role":"reader"}"#), b.post(&o2, r#"{"role":"reader"}"#))
-            } else {
-                tokio::join!(a.post(&o1, r#"{"role":"reader"}"#), b.delete(&o2))
-            };
-            let mut statuses = [x.status, y.status];
-            statuses.sort_unstable();
-            assert_eq!(statuses, [200, 400], "round {round}");
-            let owners = a.get(&format!("{USERS}?limit=100")).await.body["data"].as_array().unwrap()
-                .iter().filter(|u| u["role"] == "owner").count();
-            assert_eq!(owners, 1, "round {round}");
-            // Put both owners back (o2 afresh if it was deleted).
-            if b.get(&o2).await.status == 404 {
-                a.import(&[user_line("o2", "o2@x.io", 2, "owner")]).await;
-            }
-            for path in [&o1, &o2] {
-                assert_eq!(a.post(path, r#"{"role":"owner"}"#).await.status, 200);
-            }
+async fn a_walk_across_instances_visits_everyone_once(store: TestStore) {
+    let store = Arc::new(store);
+    let a = TestApp::spawn_on(Arc::clone(&store)).await;
+    let b = TestApp::spawn_on(Arc::clone(&store)).await;
+    a.import(&users(150)).await;
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    for page_number in 0.. {
+        let app = if page_number % 2 == 0 { &a } else { &b };
+        let mut path = format!("{USERS}?limit=7");
+        if let Some(cursor) = &after {
+            path.push_str(&format!("&after={cursor}"));
+        }
+        let page = app.get(&path).await;
+        seen.extend(page.ids());
+        if !page.body["has_more"].as_bool().unwrap() {
+            break;
+        }
+        after = seen.last().cloned();
+    }
+    let expected: Vec<String> = (0..150).map(|i| format!("u-{i:04}")).collect();
+    assert_eq!(seen, expected);
+}
+
+async fn the_owner_guard_holds_across_instances(store: TestStore) {
+    let store = Arc::new(store);
+    let a = TestApp::spawn_on(Arc::clone(&store)).await;
+    let b = TestApp::spawn_on(Arc::clone(&store)).await;
+    a.import(&[
+        user_line("o1", "o1@x.io", 1, "owner"),
+        user_line("o2", "o2@x.io", 2, "owner"),
+        user_line("r", "r@x.io", 3, "reader"),
+    ])
+    .await;
+    let (o1, o2) = (format!("{USERS}/o1"), format!("{USERS}/o2"));
+    for round in 0..10 {
+        let (x, y) = if round % 2 == 0 {
+            tokio::join!(
+                a.post(&o1, r#"{"role":"reader"}"#),
+                b.post(&o2, r#"{"role":"reader"}"#)
+            )
+        } else {
+            tokio::join!(a.post(&o1, r#"{"role":"reader"}"#), b.delete(&o2))
+        };
+        let mut statuses = [x.status, y.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 400], "round {round}");
+        let owners = a.get(&format!("{USERS}?limit=100")).await.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["role"] == "owner")
+            .count();
+        assert_eq!(owners, 1, "round {round}");
+        // Put both owners back (o2 afresh if it was deleted).
+        if b.get(&o2).await.status == 404 {
+            a.import(&[user_line("o2", "o2@x.io", 2, "owner")]).await;
+        }
+        for path in [&o1, &o2] {
+            assert_eq!(a.post(path, r#"{"role":"owner"}"#).await.status, 200);
         }
     }
+}
+
+/// Demotions through role assignments, modify and deletion, through two instances at once: the
+/// organization keeps exactly one owner; a custom role assigned through both is held once.
+async fn role_assignments_race_across_instances(store: TestStore) {
+    let store = Arc::new(store);
+    let a = TestApp::spawn_on(Arc::clone(&store)).await;
+    let b = TestApp::spawn_on(Arc::clone(&store)).await;
+    a.import(&[
+        user_line("o1", "o1@x.io", 1, "owner"),
+        user_line("o2", "o2@x.io", 2, "owner"),
+    ])
+    .await;
+    let reader = serde_json::json!({
+        "role_id": format!("role-api-organization-reader__api-organization__{}", a.org)
+    })
+    .to_string();
+    let (o1_roles, o2_roles) = (format!("{USERS}/o1/roles"), format!("{USERS}/o2/roles"));
+    let (o1, o2) = (format!("{USERS}/o1"), format!("{USERS}/o2"));
+    for round in 0..10 {
+        let (x, y) = match round % 3 {
+            0 => tokio::join!(a.post(&o1_roles, &reader), b.post(&o2_roles, &reader)),
+            1 => tokio::join!(
+                a.post(&o1_roles, &reader),
+                b.post(&o2, r#"{"role":"reader"}"#)
+            ),
+            _ => tokio::join!(b.post(&o1_roles, &reader), a.delete(&o2)),
+        };
+        let mut statuses = [x.status, y.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 400], "round {round}");
+        let owners = a.get(&format!("{USERS}?limit=100")).await.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["role"] == "owner")
+            .count();
+        assert_eq!(owners, 1, "round {round}");
+        if b.get(&o2).await.status == 404 {
+            a.import(&[user_line("o2", "o2@x.io", 2, "owner")]).await;
+        }
+        for path in [&o1, &o2] {
+            assert_eq!(a.post(path, r#"{"role":"owner"}"#).await.status, 200);
+        }
+    }
+    let role = a
+        .post(
+            "/v1/organization/roles",
+            r#"{"role_name":"Shared","permissions":["api.users.read"]}"#,
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let assign = serde_json::json!({"role_id": role}).to_string();
+    let (x, y) = tokio::join!(a.post(&o1_roles, &assign), b.post(&o1_roles, &assign));
+    assert_eq!((x.status, y.status), (200, 200));
+    let held: Vec<String> = b.get(&o1_roles).await.ids();
+    assert_eq!(held.iter().filter(|id| **id == role).count(), 1, "{held:?}");
 }
 
 /// A server whose PostgreSQL database refuses connections answers 500 envelopes quickly, and
@@ -138,21 +226,23 @@ async fn a_lost_database_gives_errors_then_recovers() {
     assert_eq!(r.status, 200, "recovered without a restart: {}", r.body);
 }
 
-store_tests! {
-    async fn instances_starting_together_agree(store: TestStore) {
-        // Migrations and the default organization, raced by four openers on an empty store.
-        let url = store.database_url();
-        let opened = join_all((0..4).map(|_| {
-            let url = url.clone();
-            tokio::spawn(async move {
-                let s = orgusers_store::open(&url).await.expect("open");
-                s.ensure_organization(None).await.expect("default organization")
-            })
-        }))
-        .await;
-        let first = &opened[0];
-        assert!(opened.iter().all(|org| org == first), "{opened:?}");
-    }
+on_fresh_stores!(instances_starting_together_agree);
+
+async fn instances_starting_together_agree(store: TestStore) {
+    // Migrations and the default organization, raced by four openers on an empty store.
+    let url = store.database_url();
+    let opened = join_all((0..4).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let s = orgusers_store::open(&url).await.expect("open");
+            s.ensure_organization(None)
+                .await
+                .expect("default organization")
+        })
+    }))
+    .await;
+    let first = &opened[0];
+    assert!(opened.iter().all(|org| org == first), "{opened:?}");
 }
 
 async fn join_all<T: Send + 'static>(

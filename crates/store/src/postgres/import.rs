@@ -89,7 +89,7 @@ const STAGED_REST: &str = "s.picture, s.enabled, s.banned, s.banned_at, s.is_ser
     s.technical_level, s.developer_persona";
 
 /// Imports `source` into `org` inside `tx`, which holds the organization's lock.
-pub(super) async fn import(
+pub(crate) async fn import(
     tx: &Transaction<'_>,
     org: &OrgId,
     source: UserSource,

@@ -15,7 +15,7 @@ use crate::{
 
 /// Whether the organization (its `users.org` key) has any user row, a deleted one (a
 /// tombstone) included.
-pub(super) fn org_has_users(tx: &Transaction<'_>, org: i64) -> Result<bool, StoreError> {
+pub(crate) fn org_has_users(tx: &Transaction<'_>, org: i64) -> Result<bool, StoreError> {
     Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM users WHERE org = ?1)",
         [org],
@@ -24,7 +24,7 @@ pub(super) fn org_has_users(tx: &Transaction<'_>, org: i64) -> Result<bool, Stor
 }
 
 /// One record, its id given or generated, with the `added_at` it is written with.
-pub(super) struct NewUser {
+pub(crate) struct NewUser {
     pub id: String,
     pub added_at: i64,
     pub user: ImportedUser,
@@ -43,7 +43,7 @@ struct Written {
 ///
 /// Rows go in in file order, streamed in batches: seeds and exports are in list order, so rowids
 /// follow the list and a page of the list reads adjacent rows.
-pub(super) fn import_into_empty_org(
+pub(crate) fn import_into_empty_org(
     tx: &Transaction<'_>,
     org: i64,
     source: UserSource,
@@ -200,7 +200,7 @@ const ROWS_PER_INSERT: usize = 64;
 const USER_PARAMS: usize = 19;
 
 /// `INSERT INTO users … VALUES (…), (…), …` with `rows` rows of [`USER_PARAMS`] parameters.
-pub(super) fn insert_sql(rows: usize) -> String {
+pub(crate) fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO users (org, id, added_at, name, email, email_folded, role, is_default, \
          created, picture, enabled, banned, banned_at, is_service_account, \
@@ -225,7 +225,7 @@ pub(super) fn insert_sql(rows: usize) -> String {
 }
 
 /// Binds one row's parameters, the first at `base + 1`.
-pub(super) fn bind_user(
+pub(crate) fn bind_user(
     stmt: &mut rusqlite::Statement<'_>,
     base: usize,
     org: i64,

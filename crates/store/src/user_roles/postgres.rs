@@ -5,9 +5,10 @@ use orgusers_api::User;
 
 use super::{UserHoldings, UserRoleStore, group_source, rules, user_role_event, user_source};
 use crate::ids::RoleId;
-use crate::postgres::{Change, PostgresStore, live_user};
+use crate::postgres::{Change, PostgresStore};
 use crate::roles::RoleRecord;
 use crate::roles::postgres::{custom_role_in, role_from_row};
+use crate::users::postgres::live_user;
 use crate::{Kind, OrgId, Role, StoreError, now};
 
 #[async_trait]

@@ -8,7 +8,8 @@ use super::{UserHoldings, UserRoleStore, group_source, rules, user_role_event, u
 use crate::ids::RoleId;
 use crate::roles::RoleRecord;
 use crate::roles::sqlite::{custom_role_in, role_from_row};
-use crate::sqlite::{SqliteStore, live_user, org_seq};
+use crate::sqlite::{SqliteStore, org_seq};
+use crate::users::sqlite::live_user;
 use crate::{Kind, OrgId, Role, StoreError, now};
 
 #[async_trait]
