@@ -49,6 +49,9 @@ pub(crate) struct Inner {
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
     cursor_key: CursorKey,
+    /// Organizations' `seq`s, which never change once given: a change looks its organization up
+    /// once per process, not once per write.
+    org_seqs: Mutex<std::collections::HashMap<OrgId, i64>>,
 }
 
 /// One write transaction of an organization, with the audit events its change causes; they
@@ -181,6 +184,7 @@ impl SqliteStore {
                     writer: Mutex::new(writer),
                     idle_readers: Mutex::new(Vec::new()),
                     cursor_key,
+                    org_seqs: Mutex::default(),
                 }),
             })
         })
@@ -229,9 +233,18 @@ impl SqliteStore {
         let org = org.clone();
         self.run(move |s| {
             s.write(|tx| {
+                let known = lock(&s.org_seqs).get(&org).copied();
+                let seq = match known {
+                    Some(seq) => seq,
+                    None => {
+                        let seq = org_seq(tx, &org)?;
+                        lock(&s.org_seqs).insert(org.clone(), seq);
+                        seq
+                    }
+                };
                 let mut change = Change {
                     tx,
-                    org: org_seq(tx, &org)?,
+                    org: seq,
                     events: Vec::new(),
                 };
                 let value = f(&mut change)?;
