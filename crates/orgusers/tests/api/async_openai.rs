@@ -35,7 +35,8 @@ fn api_error(
 
 on_both_stores!(
     async_openai_lists_retrieves_modifies_deletes,
-    async_openai_sees_openai_errors
+    async_openai_sees_openai_errors,
+    async_openai_manages_roles_and_groups
 );
 
 async fn async_openai_lists_retrieves_modifies_deletes(app: TestApp) {
@@ -166,5 +167,124 @@ async fn async_openai_sees_openai_errors(app: TestApp) {
     assert_eq!(
         api_error(stranger.admin().users().list().await),
         (401, Some("invalid_api_key".into()), None)
+    );
+}
+
+/// Roles, users' roles, groups, their members and roles, through async-openai's own calls and
+/// types (0.43 has all of them; its lists take no paging parameters, so one page at the
+/// defaults).
+async fn async_openai_manages_roles_and_groups(app: TestApp) {
+    use async_openai::types::admin::groups::{
+        CreateGroupBody, CreateGroupUserBody, PublicAssignOrganizationGroupRoleBody,
+        UpdateGroupBody,
+    };
+    use async_openai::types::admin::roles::{
+        PublicCreateOrganizationRoleBody, PublicUpdateOrganizationRoleBody,
+    };
+    use async_openai::types::admin::users::PublicAssignOrganizationUserRoleBody;
+
+    app.import(&users(3)).await;
+    let client = client(&app, KEY);
+    let admin = client.admin();
+
+    let role = admin
+        .roles()
+        .create(PublicCreateOrganizationRoleBody {
+            role_name: "Support".into(),
+            permissions: vec!["api.users.read".into(), "api.groups.read".into()],
+            description: Some("Reads people".into()),
+        })
+        .await
+        .unwrap();
+    assert!(role.id.starts_with("role_") && !role.predefined_role);
+    let roles = admin.roles().list().await.unwrap();
+    assert_eq!(roles.data.len(), 3);
+    assert!(roles.data[0].predefined_role && !roles.has_more && roles.next.is_none());
+    let renamed = admin
+        .roles()
+        .update(
+            &role.id,
+            PublicUpdateOrganizationRoleBody {
+                role_name: Some("Support desk".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Support desk");
+    assert_eq!(admin.roles().retrieve(&role.id).await.unwrap(), renamed);
+
+    let group = admin
+        .groups()
+        .create(CreateGroupBody {
+            name: "Desk".into(),
+        })
+        .await
+        .unwrap();
+    assert!(!group.is_scim_managed);
+    let updated = admin
+        .groups()
+        .update(
+            &group.id,
+            UpdateGroupBody {
+                name: "Front desk".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Front desk");
+    let groups = admin.groups();
+    let members = groups.users(&group.id);
+    let added = members
+        .add(CreateGroupUserBody {
+            user_id: "u-0001".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (added.user_id.as_str(), added.group_id.as_str()),
+        ("u-0001", group.id.as_str())
+    );
+    assert_eq!(members.list().await.unwrap().data.len(), 1);
+    assert_eq!(members.retrieve("u-0001").await.unwrap().id, "u-0001");
+    let group_roles = groups.roles(&group.id);
+    let assigned = group_roles
+        .assign(PublicAssignOrganizationGroupRoleBody {
+            role_id: role.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (assigned.group.id.as_str(), assigned.role.id.as_str()),
+        (group.id.as_str(), role.id.as_str())
+    );
+    assert_eq!(group_roles.list().await.unwrap().data.len(), 1);
+    assert_eq!(group_roles.retrieve(&role.id).await.unwrap().id, role.id);
+
+    // The user holds the role through the group; a direct assignment adds a source.
+    let users = admin.users();
+    let user_roles = users.roles("u-0001");
+    let held = user_roles.list().await.unwrap();
+    assert_eq!(held.data.len(), 2, "the predefined role and the group's");
+    let assignment = user_roles
+        .assign(PublicAssignOrganizationUserRoleBody {
+            role_id: role.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(assignment.user.id, "u-0001");
+    assert_eq!(user_roles.retrieve(&role.id).await.unwrap().id, role.id);
+    assert!(user_roles.unassign(&role.id).await.unwrap().deleted);
+    assert!(members.remove("u-0001").await.unwrap().deleted);
+    assert!(group_roles.unassign(&role.id).await.unwrap().deleted);
+    assert!(admin.groups().delete(&group.id).await.unwrap().deleted);
+    assert_eq!(
+        api_error(admin.groups().retrieve(&group.id).await),
+        (404, None, Some("group_id".to_owned()))
+    );
+    assert!(admin.roles().delete(&role.id).await.unwrap().deleted);
+    assert_eq!(
+        api_error(admin.roles().retrieve(&role.id).await),
+        (404, None, Some("role_id".to_owned()))
     );
 }
