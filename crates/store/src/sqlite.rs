@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     /// Organizations' `seq`s, which never change once given: a change looks its organization up
     /// once per process, not once per write.
     org_seqs: Mutex<std::collections::HashMap<OrgId, i64>>,
+    /// Changes waiting to be committed together (see [`SqliteStore::change`]).
+    pending: Mutex<Vec<Job>>,
 }
 
 /// One write transaction of an organization, with the audit events its change causes; they
@@ -185,6 +187,7 @@ impl SqliteStore {
                     idle_readers: Mutex::new(Vec::new()),
                     cursor_key,
                     org_seqs: Mutex::default(),
+                    pending: Mutex::default(),
                 }),
             })
         })
@@ -225,20 +228,26 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Runs `f` as one write transaction of `org`, appending the audit events it records.
+    ///
+    /// Changes that wait for the writer at the same time are committed together: the first to
+    /// get its turn runs every change queued by then, each in a savepoint of one transaction
+    /// (a refused change rolls back to its savepoint alone), and one fsync acknowledges them
+    /// all. Nobody is answered before the commit, so an acknowledged change survives a crash.
     pub(crate) async fn change<T, F>(&self, org: &OrgId, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Change<'_>) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
         let org = org.clone();
-        self.run(move |s| {
-            s.write(|tx| {
-                let known = lock(&s.org_seqs).get(&org).copied();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |tx, inner| {
+            let result = (|| {
+                let known = lock(&inner.org_seqs).get(&org).copied();
                 let seq = match known {
                     Some(seq) => seq,
                     None => {
                         let seq = org_seq(tx, &org)?;
-                        lock(&s.org_seqs).insert(org.clone(), seq);
+                        lock(&inner.org_seqs).insert(org.clone(), seq);
                         seq
                     }
                 };
@@ -250,9 +259,80 @@ impl SqliteStore {
                 let value = f(&mut change)?;
                 append_events(tx, change.org, &change.events)?;
                 Ok(value)
-            })
-        })
-        .await
+            })();
+            let succeeded = result.is_ok();
+            let deliver: Deliver = Box::new(move |committed| {
+                let answer = match (result, committed) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(e)) => Err(StoreError::Backend(anyhow::anyhow!(e))),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = reply.send(answer);
+            });
+            (succeeded, deliver)
+        });
+        lock(&self.inner.pending).push(job);
+        {
+            let _turn = self
+                .inner
+                .write_queue
+                .acquire()
+                .await
+                .context("the write queue is closed")?;
+            let batch = std::mem::take(&mut *lock(&self.inner.pending));
+            if !batch.is_empty() {
+                let inner = Arc::clone(&self.inner);
+                tokio::task::spawn_blocking(move || inner.commit_together(batch))
+                    .await
+                    .context("store task failed")?;
+            }
+        }
+        answer
+            .await
+            .context("the change was dropped before it was answered")?
+    }
+}
+
+/// Answers a change once its transaction's fate is known: `Err` carries why the commit failed.
+type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A change waiting for the writer: run inside the batch's transaction, it tells whether it
+/// succeeded (else its savepoint is rolled back) and how to answer it.
+type Job = Box<dyn FnOnce(&Transaction<'_>, &Inner) -> (bool, Deliver) + Send>;
+
+impl Inner {
+    /// Runs `jobs` in one transaction, each in a savepoint, commits once, then answers each.
+    fn commit_together(&self, jobs: Vec<Job>) {
+        let mut conn = lock(&self.writer);
+        let mut delivers: Vec<Deliver> = Vec::with_capacity(jobs.len());
+        let outcome = (|| -> Result<(), StoreError> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for job in jobs {
+                tx.execute_batch("SAVEPOINT change")?;
+                // A job that panics drops its reply sender: its caller gets an error, and the
+                // rest of the batch goes on.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&tx, self)));
+                match ran {
+                    Ok((true, deliver)) => {
+                        tx.execute_batch("RELEASE change")?;
+                        delivers.push(deliver);
+                    }
+                    Ok((false, deliver)) => {
+                        tx.execute_batch("ROLLBACK TO change; RELEASE change")?;
+                        delivers.push(deliver);
+                    }
+                    Err(_) => tx.execute_batch("ROLLBACK TO change; RELEASE change")?,
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        let committed = outcome.map_err(|e| format!("{e:#}"));
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, changes = delivers.len(), "a batch of changes failed to commit");
+        }
+        for deliver in delivers {
+            deliver(committed.clone());
+        }
     }
 }
 
@@ -421,6 +501,48 @@ mod tests {
                 (id("role.assignment.created"), created.id.to_string()),
                 (id("user.deleted"), id("ada")),
             ]
+        );
+    }
+
+    /// Changes queued together share a transaction but not their fate: of twenty concurrent
+    /// creations of one name exactly one is committed, with its one event; the others are
+    /// refused and leave nothing behind.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn changes_committed_together_keep_their_own_outcome() {
+        use crate::OrgStore;
+        use crate::roles::{NewRole, Permissions, RoleName, RoleStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let creations = (0..20).map(|i| {
+            let (store, org) = (store.clone(), org.clone());
+            tokio::spawn(async move {
+                let name = if i % 2 == 0 {
+                    "Same".to_owned()
+                } else {
+                    format!("Own {i}")
+                };
+                let role = NewRole {
+                    name: RoleName::parse(&name).unwrap(),
+                    permissions: Permissions::parse(&["api.users.read".to_owned()]).unwrap(),
+                    description: None,
+                };
+                store.create_role(&org, &role).await.is_ok()
+            })
+        });
+        let mut created = 0;
+        for creation in creations {
+            created += usize::from(creation.await.unwrap());
+        }
+        assert_eq!(created, 11, "ten distinct names and one of the ten 'Same'");
+        let conn = connect(&path).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT count(*) FROM roles"), 11);
+        assert_eq!(
+            count("SELECT count(*) FROM audit_log WHERE type = 'role.created'"),
+            11
         );
     }
 
