@@ -124,6 +124,16 @@ impl NextQuery {
             .saturating_add(1)
     }
 
+    /// Where a keyset query starts, `(at, id)`: the cursor, or past either end of the list when
+    /// there is none (for `(at, id) > start` ascending, `< start` descending).
+    pub fn start(&self) -> (i64, &str) {
+        match (&self.after, self.order) {
+            (Some(p), _) => (p.at, p.id.as_str()),
+            (None, SortOrder::Asc) => (i64::MIN, ""),
+            (None, SortOrder::Desc) => (i64::MAX, ""),
+        }
+    }
+
     /// Whether `position` comes after the cursor in this order.
     pub fn admits(&self, position: &Position) -> bool {
         self.after

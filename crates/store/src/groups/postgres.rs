@@ -9,7 +9,7 @@ use super::{
     no_such_group, predefined_role, rules,
 };
 use crate::ids::{GroupId, RoleId};
-use crate::page::{NextQuery, Position, SortOrder};
+use crate::page::{NextQuery, Position};
 use crate::postgres::{Change, PostgresStore};
 use crate::roles::RoleRecord;
 use crate::roles::postgres::{custom_role_in, role_from_row};
@@ -67,15 +67,6 @@ async fn user_exists(
         .is_some())
 }
 
-/// Where a page starts, in the query's order.
-fn start(query: &NextQuery) -> (i64, &str) {
-    match (&query.after, query.order) {
-        (Some(p), _) => (p.at, p.id.as_str()),
-        (None, SortOrder::Asc) => (i64::MIN, ""),
-        (None, SortOrder::Desc) => (i64::MAX, ""),
-    }
-}
-
 #[async_trait]
 impl GroupStore for PostgresStore {
     async fn fetch_groups(
@@ -83,7 +74,7 @@ impl GroupStore for PostgresStore {
         org: &OrgId,
         query: &NextQuery,
     ) -> Result<Vec<(Position, GroupRecord)>, StoreError> {
-        let (at, id) = start(query);
+        let (at, id) = query.start();
         let sql = format!(
             "SELECT id, name, created_at FROM groups WHERE org_id = $1 \
              AND (created_at, id) {cmp} ($2, $3) ORDER BY created_at {dir}, id {dir} LIMIT $4",
@@ -183,7 +174,7 @@ impl GroupStore for PostgresStore {
         group: &GroupId,
         query: &NextQuery,
     ) -> Result<Vec<(Position, MemberRecord)>, StoreError> {
-        let (at, id) = start(query);
+        let (at, id) = query.start();
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM group_users AS m JOIN users AS u \
              ON u.org_id = m.org_id AND u.id = m.user_id AND NOT u.deleted \

@@ -8,7 +8,7 @@ use super::{
     no_such_group, predefined_role, rules,
 };
 use crate::ids::{GroupId, RoleId};
-use crate::page::{NextQuery, Position, SortOrder};
+use crate::page::{NextQuery, Position};
 use crate::roles::RoleRecord;
 use crate::roles::sqlite::{custom_role_in, role_from_row};
 use crate::sqlite::{SqliteStore, org_seq};
@@ -66,15 +66,6 @@ fn user_exists(conn: &Connection, org: i64, user: &str) -> Result<bool, StoreErr
         .is_some())
 }
 
-/// The keyset bounds of a page: where it starts, in the query's order.
-fn start(query: &NextQuery) -> (i64, &str) {
-    match (&query.after, query.order) {
-        (Some(p), _) => (p.at, p.id.as_str()),
-        (None, SortOrder::Asc) => (i64::MIN, ""),
-        (None, SortOrder::Desc) => (i64::MAX, ""),
-    }
-}
-
 #[async_trait]
 impl GroupStore for SqliteStore {
     async fn fetch_groups(
@@ -82,7 +73,7 @@ impl GroupStore for SqliteStore {
         org: &OrgId,
         query: &NextQuery,
     ) -> Result<Vec<(Position, GroupRecord)>, StoreError> {
-        let (at, id) = start(query);
+        let (at, id) = query.start();
         let sql = format!(
             "SELECT id, name, created_at FROM groups WHERE org = ?1 \
              AND (created_at, id) {cmp} (?2, ?3) ORDER BY created_at {dir}, id {dir} LIMIT ?4",
@@ -174,7 +165,7 @@ impl GroupStore for SqliteStore {
         group: &GroupId,
         query: &NextQuery,
     ) -> Result<Vec<(Position, MemberRecord)>, StoreError> {
-        let (at, id) = start(query);
+        let (at, id) = query.start();
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM group_users AS m JOIN users AS u \
              ON u.org = m.org AND u.id = m.user_id AND u.deleted = 0 \

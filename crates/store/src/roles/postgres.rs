@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 
 use super::{NewRole, RoleChange, RoleRecord, RoleStore, no_such_role, role_event, rules};
 use crate::ids::RoleId;
-use crate::page::{NextQuery, Position, SortOrder};
+use crate::page::{NextQuery, Position};
 use crate::postgres::{Change, PostgresStore};
 use crate::{OrgId, StoreError, now};
 
@@ -65,11 +65,7 @@ impl RoleStore for PostgresStore {
         org: &OrgId,
         query: &NextQuery,
     ) -> Result<Vec<(Position, RoleRecord)>, StoreError> {
-        let (at, id) = match (&query.after, query.order) {
-            (Some(p), _) => (p.at, p.id.as_str()),
-            (None, SortOrder::Asc) => (i64::MIN, ""),
-            (None, SortOrder::Desc) => (i64::MAX, ""),
-        };
+        let (at, id) = query.start();
         let sql = format!(
             "SELECT {ROLE_COLUMNS} FROM roles WHERE org_id = $1 AND (created_at, id) {cmp} ($2, $3) \
              ORDER BY created_at {dir}, id {dir} LIMIT $4",

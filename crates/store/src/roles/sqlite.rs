@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{NewRole, RoleChange, RoleRecord, RoleStore, no_such_role, role_event, rules};
 use crate::ids::RoleId;
-use crate::page::{NextQuery, Position, SortOrder};
+use crate::page::{NextQuery, Position};
 use crate::sqlite::{SqliteStore, org_of_param1};
 use crate::{OrgId, StoreError, now};
 
@@ -67,11 +67,7 @@ impl RoleStore for SqliteStore {
         org: &OrgId,
         query: &NextQuery,
     ) -> Result<Vec<(Position, RoleRecord)>, StoreError> {
-        let (at, id) = match (&query.after, query.order) {
-            (Some(p), _) => (p.at, p.id.as_str()),
-            (None, SortOrder::Asc) => (i64::MIN, ""),
-            (None, SortOrder::Desc) => (i64::MAX, ""),
-        };
+        let (at, id) = query.start();
         let sql = format!(
             concat!(
                 "SELECT ",
