@@ -2,11 +2,27 @@
 codes the project contract allows for each operation, and the OpenAI error envelope on every
 error. Loaded by schemathesis through SCHEMATHESIS_HOOKS."""
 
+import ast
 import json
 import pathlib
+import threading
 
 import jsonschema_rs
 import schemathesis
+
+# CPython 3.11's ast.parse fails now and then with "AST constructor recursion depth mismatch" when
+# threads parse at once (python/cpython#106905): hypothesis parses sources to describe strategies,
+# and with two workers that failed a run. One parse at a time keeps both workers.
+_AST_PARSE = ast.parse
+_AST_LOCK = threading.Lock()
+
+
+def _serial_ast_parse(*args, **kwargs):
+    with _AST_LOCK:
+        return _AST_PARSE(*args, **kwargs)
+
+
+ast.parse = _serial_ast_parse
 
 SCHEMAS = json.loads(
     (pathlib.Path(__file__).resolve().parents[2] / "schemas" / "organization-users.schemas.json").read_text()
