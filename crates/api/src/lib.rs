@@ -1,5 +1,5 @@
 //! Wire types of the OpenAI Admin API's organization directory: users here, the other resources
-//! in a module each (`roles`, `groups`), list envelopes in `list`.
+//! in a module each (`roles`, `groups`, `projects`), list envelopes in `list`.
 //!
 //! These structs mirror the official OpenAPI schemas field for field: the server serializes them,
 //! the client deserializes them, and neither keeps a second copy of the models. Fields the spec
@@ -8,6 +8,7 @@
 
 pub mod groups;
 pub mod list;
+pub mod projects;
 pub mod render;
 pub mod roles;
 pub mod users;

@@ -71,3 +71,34 @@ impl Deleted {
         }
     }
 }
+
+/// A page of a first/last list (projects, project users, service accounts, project API keys):
+/// `{"object":"list","data":[…],"first_id":…,"last_id":…,"has_more":…}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirstList<T> {
+    /// Always `list`.
+    pub object: String,
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// The id of the first item of `data`, `null` on an empty page.
+    #[serde(default)]
+    pub first_id: Option<String>,
+    /// The id of the last item of `data`, `null` on an empty page; the `after` of the next page.
+    #[serde(default)]
+    pub last_id: Option<String>,
+    /// Whether another page follows.
+    pub has_more: bool,
+}
+
+impl<T> FirstList<T> {
+    /// Builds the envelope of one page; `id` gives each item's id.
+    pub fn new(data: Vec<T>, has_more: bool, id: impl Fn(&T) -> &str) -> Self {
+        Self {
+            object: LIST_OBJECT.to_owned(),
+            first_id: data.first().map(|item| id(item).to_owned()),
+            last_id: data.last().map(|item| id(item).to_owned()),
+            data,
+            has_more,
+        }
+    }
+}

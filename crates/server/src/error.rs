@@ -20,8 +20,8 @@ pub enum ApiError {
     LimitAboveMax { max: i64, got: String },
     /// `limit` not an integer; carries the value as sent.
     LimitNotInteger(String),
-    /// `after` names no user the organization ever had.
-    UnknownCursor(String),
+    /// `after` of a first/last list names nothing that list ever held.
+    UnknownCursor { kind: Kind, id: String },
     /// More distinct `emails` than allowed; carries the count.
     TooManyEmails(usize),
     /// A path names an object the caller's organization does not have.
@@ -30,6 +30,14 @@ pub enum ApiError {
     ForeignCursor,
     /// `order` is not `asc` or `desc`; carries the value as sent.
     InvalidOrder(String),
+    /// A boolean query parameter that is not `true`, `false`, `1` or `0` in any case.
+    NotABoolean { param: &'static str, got: String },
+    /// A query parameter outside its enumeration.
+    InvalidQueryValue {
+        param: &'static str,
+        allowed: &'static [&'static str],
+        got: String,
+    },
     /// A body that is not a JSON object, or a field of it that is missing, of the wrong type,
     /// invalid or unknown (the shared reader's refusals; its sentences are CONTRACT.md's).
     Body(BodyError),
@@ -127,12 +135,12 @@ impl ApiError {
                 Some("invalid_type"),
                 format!("Invalid 'limit': expected an integer, but got '{got}' instead."),
             ),
-            E::UnknownCursor(id) => (
+            E::UnknownCursor { kind, id } => (
                 bad,
                 INVALID_REQUEST,
                 param("after"),
                 Some("invalid_value"),
-                format!("Invalid 'after': no user with id '{id}'."),
+                format!("Invalid 'after': no {} with id '{id}'.", kind.noun()),
             ),
             E::TooManyEmails(count) => (
                 bad,
@@ -161,6 +169,27 @@ impl ApiError {
                 param("order"),
                 Some("invalid_value"),
                 format!("Invalid 'order': expected one of 'asc' or 'desc', but got '{got}' instead."),
+            ),
+            E::NotABoolean { param: p, got } => (
+                bad,
+                INVALID_REQUEST,
+                param(p),
+                Some("invalid_type"),
+                format!("Invalid type for '{p}': expected a boolean, but got '{got}' instead."),
+            ),
+            E::InvalidQueryValue {
+                param: p,
+                allowed,
+                got,
+            } => (
+                bad,
+                INVALID_REQUEST,
+                param(p),
+                Some("invalid_value"),
+                format!(
+                    "Invalid '{p}': expected one of {}, but got '{got}' instead.",
+                    orgusers_store::body::one_of(allowed)
+                ),
             ),
             E::UnknownReference { param: p, kind, id } => (
                 bad,
@@ -298,7 +327,7 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownReference { param, kind, id } => {
                 Self::UnknownReference { param, kind, id }
             }
-            StoreError::UnknownCursor(id) => Self::UnknownCursor(id),
+            StoreError::UnknownCursor { kind, id } => Self::UnknownCursor { kind, id },
             // Handlers that can meet it map it with the right param; reaching here is a bug.
             StoreError::LastOwner => Self::LastOwner { param: None },
             other => Self::Internal(other.into()),
@@ -387,7 +416,10 @@ mod tests {
                 ),
             ),
             (
-                ApiError::UnknownCursor("user-x".into()),
+                ApiError::UnknownCursor {
+                    kind: Kind::User,
+                    id: "user-x".into(),
+                },
                 400,
                 envelope(
                     "Invalid 'after': no user with id 'user-x'.",
@@ -518,6 +550,33 @@ mod tests {
                     "Invalid 'order': expected one of 'asc' or 'desc', but got 'up' instead.",
                     ir,
                     Some("order"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::NotABoolean {
+                    param: "include_archived",
+                    got: "yes".into(),
+                },
+                400,
+                envelope(
+                    "Invalid type for 'include_archived': expected a boolean, but got 'yes' instead.",
+                    ir,
+                    Some("include_archived"),
+                    Some("invalid_type"),
+                ),
+            ),
+            (
+                ApiError::InvalidQueryValue {
+                    param: "owner_project_access",
+                    allowed: &["active", "inactive"],
+                    got: "all".into(),
+                },
+                400,
+                envelope(
+                    "Invalid 'owner_project_access': expected one of 'active' or 'inactive', but got 'all' instead.",
+                    ir,
+                    Some("owner_project_access"),
                     Some("invalid_value"),
                 ),
             ),
@@ -695,8 +754,11 @@ mod tests {
             ApiError::NotFound { kind: Kind::User, id } if id == "u"
         ));
         assert!(matches!(
-            ApiError::from(StoreError::UnknownCursor("u".into())),
-            ApiError::UnknownCursor(_)
+            ApiError::from(StoreError::unknown_cursor(Kind::Project, "u")),
+            ApiError::UnknownCursor {
+                kind: Kind::Project,
+                ..
+            }
         ));
         assert!(matches!(
             ApiError::from(StoreError::conflict(Some("role_name"), "taken")),

@@ -2,7 +2,7 @@
 //! Public for the benchmarks; the handlers are its only other callers.
 
 use orgusers_store::body::BodyObject;
-use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
+use orgusers_store::page::{FirstQuery, ListBounds, ListScope, NextQuery, SortOrder};
 use orgusers_store::{
     EmailFilter, Kind, LimitError, OrgId, PageLimit, Role, UserChange, UserQuery, parse_limit,
 };
@@ -26,9 +26,38 @@ pub fn list_query(raw: Option<&str>) -> Result<UserQuery, ApiError> {
             _ => {}
         }
     }
-    let limit = match limit {
-        None => PageLimit::DEFAULT,
-        Some(text) => PageLimit::parse(&text).map_err(|e| match e {
+    let limit = page_limit(limit)?;
+    let emails = emails
+        .map(|values| EmailFilter::new(values.iter().map(String::as_str)))
+        .transpose()
+        .map_err(ApiError::TooManyEmails)?;
+    Ok(UserQuery {
+        limit,
+        after: after.filter(|a| !a.is_empty()),
+        emails,
+    })
+}
+
+/// The last value of each query parameter named in `names` (a repeated parameter's last value
+/// counts, as for users); other parameters are ignored.
+fn last_values<const N: usize>(raw: Option<&str>, names: [&str; N]) -> [Option<String>; N] {
+    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            values[i] = Some(value.into_owned());
+        }
+    }
+    values
+}
+
+/// `limit` of a first/last list: 1 to 100, 20 when absent, refused as users' is.
+fn page_limit(text: Option<String>) -> Result<usize, ApiError> {
+    let Some(text) = text else {
+        return Ok(PageLimit::DEFAULT.get());
+    };
+    PageLimit::parse(&text)
+        .map(PageLimit::get)
+        .map_err(|e| match e {
             LimitError::NotAnInteger => ApiError::LimitNotInteger(text),
             LimitError::BelowMin => ApiError::LimitBelowMin {
                 min: PageLimit::MIN,
@@ -38,17 +67,48 @@ pub fn list_query(raw: Option<&str>) -> Result<UserQuery, ApiError> {
                 max: PageLimit::MAX,
                 got: text,
             },
-        })?,
-    };
-    let emails = emails
-        .map(|values| EmailFilter::new(values.iter().map(String::as_str)))
-        .transpose()
-        .map_err(ApiError::TooManyEmails)?;
-    Ok(UserQuery {
-        limit: limit.get(),
+        })
+}
+
+/// Parses `limit` and `after` of a first/last list (projects and what lives in a project).
+pub fn first_query(raw: Option<&str>) -> Result<FirstQuery, ApiError> {
+    let [limit, after] = last_values(raw, ["limit", "after"]);
+    Ok(FirstQuery {
+        limit: page_limit(limit)?,
         after: after.filter(|a| !a.is_empty()),
-        emails,
     })
+}
+
+/// A boolean query parameter: `true`/`false` in any letter case, or `1`/`0`; `false` when
+/// absent.
+pub fn flag(raw: Option<&str>, name: &'static str) -> Result<bool, ApiError> {
+    let [value] = last_values(raw, [name]);
+    match value {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some(got) => Err(ApiError::NotABoolean { param: name, got }),
+    }
+}
+
+/// A query parameter that must be one of `allowed`, if given.
+pub fn choice(
+    raw: Option<&str>,
+    name: &'static str,
+    allowed: &'static [&'static str],
+) -> Result<Option<&'static str>, ApiError> {
+    let [value] = last_values(raw, [name]);
+    match value {
+        None => Ok(None),
+        Some(got) => match allowed.iter().find(|a| **a == got) {
+            Some(found) => Ok(Some(found)),
+            None => Err(ApiError::InvalidQueryValue {
+                param: name,
+                allowed,
+                got,
+            }),
+        },
+    }
 }
 
 /// Parses the query string of a cursor-style list (`limit`, `order`, `after`) within the
@@ -197,6 +257,38 @@ mod tests {
             list_query(Some(&many)),
             Err(ApiError::TooManyEmails(1001))
         ));
+    }
+
+    #[test]
+    fn first_lists_flags_and_choices() {
+        let q = first_query(Some("limit=3&after=proj_a&after=proj_b")).unwrap();
+        assert_eq!((q.limit, q.after.as_deref()), (3, Some("proj_b")));
+        assert_eq!(first_query(None).unwrap(), FirstQuery::first());
+        assert!(matches!(
+            first_query(Some("limit=0")),
+            Err(ApiError::LimitBelowMin { .. })
+        ));
+        for (raw, want) in [
+            ("include_archived=True", true),
+            ("include_archived=TRUE", true),
+            ("include_archived=1", true),
+            ("include_archived=False", false),
+            ("include_archived=0", false),
+            ("", false),
+        ] {
+            assert_eq!(flag(Some(raw), "include_archived").unwrap(), want, "{raw}");
+        }
+        assert!(matches!(
+            flag(Some("include_archived=yes"), "include_archived"),
+            Err(ApiError::NotABoolean { param: "include_archived", got }) if got == "yes"
+        ));
+        let access = &["active", "inactive"];
+        assert_eq!(choice(Some("a=b"), "access", access).unwrap(), None);
+        assert_eq!(
+            choice(Some("access=inactive"), "access", access).unwrap(),
+            Some("inactive")
+        );
+        assert!(choice(Some("access=all"), "access", access).is_err());
     }
 
     #[test]

@@ -260,6 +260,50 @@ impl BodyObject {
     }
 }
 
+/// The allowed values of an enumeration as messages list them: `'a' or 'b'`, `'a', 'b' or 'c'`.
+pub fn one_of(allowed: &[&str]) -> String {
+    let quoted: Vec<String> = allowed.iter().map(|value| format!("'{value}'")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+impl BodyObject {
+    /// A string field that must be one of `allowed`, if present and not null.
+    pub fn optional_enum(
+        &self,
+        field: &str,
+        allowed: &[&'static str],
+    ) -> Result<Option<&'static str>, BodyError> {
+        match self.optional_str(field)? {
+            None => Ok(None),
+            Some(value) => match allowed.iter().find(|a| **a == value) {
+                Some(found) => Ok(Some(found)),
+                None => Err(invalid(
+                    field,
+                    format!(
+                        "expected one of {}, but got '{value}' instead",
+                        one_of(allowed)
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// A string field that must be present and one of `allowed`.
+    pub fn required_enum(
+        &self,
+        field: &str,
+        allowed: &[&'static str],
+    ) -> Result<&'static str, BodyError> {
+        self.required_str(field)?;
+        self.optional_enum(field, allowed)?
+            .ok_or_else(|| BodyError::Missing(field.to_owned()))
+    }
+}
+
 /// A rule's refusal of `field`'s value as a [`BodyError`].
 pub fn invalid(field: &str, why: impl std::fmt::Display) -> BodyError {
     BodyError::Invalid {
@@ -304,6 +348,13 @@ mod tests {
             Err(BodyError::Unrecognized("z".into()))
         );
         assert_eq!(BodyObject::parse(b"[1]"), Err(BodyError::NotAnObject));
+        let roles = BodyObject::parse(br#"{"role":"admin","ok":"member"}"#).unwrap();
+        assert_eq!(
+            roles.required_enum("role", &["owner", "member"]).map_err(|e| e.message()),
+            Err("Invalid 'role': expected one of 'owner' or 'member', but got 'admin' instead.".into())
+        );
+        assert_eq!(roles.required_enum("ok", &["owner", "member"]), Ok("member"));
+        assert_eq!(one_of(&["a", "b", "c"]), "'a', 'b' or 'c'");
         assert_eq!(BodyObject::parse(b""), Err(BodyError::NotAnObject));
     }
 }

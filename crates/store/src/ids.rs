@@ -13,6 +13,12 @@ pub enum Kind {
     Role,
     /// A group.
     Group,
+    /// A project.
+    Project,
+    /// A service account of a project.
+    ServiceAccount,
+    /// A project API key.
+    ApiKey,
 }
 
 impl Kind {
@@ -22,6 +28,9 @@ impl Kind {
             Self::User => "user",
             Self::Role => "role",
             Self::Group => "group",
+            Self::Project => "project",
+            Self::ServiceAccount => "service account",
+            Self::ApiKey => "API key",
         }
     }
 
@@ -31,6 +40,9 @@ impl Kind {
             Self::User => "user_id",
             Self::Role => "role_id",
             Self::Group => "group_id",
+            Self::Project => "project_id",
+            Self::ServiceAccount => "service_account_id",
+            Self::ApiKey => "api_key_id",
         }
     }
 }
@@ -86,6 +98,22 @@ generated_id!(
     "group_"
 );
 
+generated_id!(
+    /// A project's id: `proj_` + 24.
+    ProjectId,
+    "proj_"
+);
+generated_id!(
+    /// A service account's id: `svc_acct_` + 24.
+    ServiceAccountId,
+    "svc_acct_"
+);
+generated_id!(
+    /// A project API key's id: `key_` + 24.
+    ApiKeyId,
+    "key_"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +123,9 @@ mod tests {
         for (id, prefix) in [
             (RoleId::generate().0, "role_"),
             (GroupId::generate().0, "group_"),
+            (ProjectId::generate().0, "proj_"),
+            (ServiceAccountId::generate().0, "svc_acct_"),
+            (ApiKeyId::generate().0, "key_"),
         ] {
             let tail = id.strip_prefix(prefix).unwrap();
             assert_eq!(tail.len(), 24, "{id}");

@@ -55,9 +55,14 @@ pub enum StoreError {
         /// One sentence that says what is wrong.
         message: String,
     },
-    /// A list cursor names no user the organization ever had.
-    #[error("no user with id '{0}'")]
-    UnknownCursor(String),
+    /// The `after` of a first/last list names nothing that list ever held.
+    #[error("no {} with id '{id}'", kind.noun())]
+    UnknownCursor {
+        /// What the list holds.
+        kind: Kind,
+        /// The id as given.
+        id: String,
+    },
     /// A body field names an object the organization does not have (`user_id` of a group
     /// member, `role_id` of an assignment).
     #[error("no {} with id '{id}'", kind.noun())]
@@ -127,6 +132,14 @@ impl StoreError {
     /// A [`StoreError::NotFound`] of `kind`.
     pub fn not_found(kind: Kind, id: impl Into<String>) -> Self {
         Self::NotFound {
+            kind,
+            id: id.into(),
+        }
+    }
+
+    /// A [`StoreError::UnknownCursor`] of a list of `kind`.
+    pub fn unknown_cursor(kind: Kind, id: impl Into<String>) -> Self {
+        Self::UnknownCursor {
             kind,
             id: id.into(),
         }

@@ -2,8 +2,11 @@
 //! list order, and cursors that carry that position under a MAC, so that one this server did
 //! not issue (or issued for another list) is refused instead of trusted.
 //!
-//! Users' first/last lists keep their own cursor (a user id whose position the store keeps, see
-//! `UserQuery`); both styles end in [`fetched_page`], which tells `has_more` from one extra row.
+//! The first/last lists of CONTRACT.md (projects and what lives in a project) take an id as
+//! `after`: [`FirstQuery`] carries it until the store places it ([`FirstList`] says which list it
+//! belongs to), and then the page is read like a cursor-style one. Users' list keeps its own
+//! cursor (a user id whose position the store keeps, see `UserQuery`). Every style ends in
+//! [`fetched_page`], which tells `has_more` from one extra row.
 
 use std::cmp::Ordering;
 
@@ -11,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
 
-use crate::OrgId;
+use crate::{Kind, OrgId};
 
 /// Sort order of a cursor-style list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -155,6 +158,61 @@ impl NextQuery {
         items.sort_by(|(a, _), (b, _)| self.compare(a, b));
         items.truncate(usize::try_from(self.fetch()).unwrap_or(usize::MAX));
         items
+    }
+}
+
+/// A first/last list: its name where the positions of departed items are kept, and the kind of
+/// object its `after` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstList {
+    /// `projects`, `project.users`, `project.service_accounts`, `project.api_keys`.
+    pub list: &'static str,
+    /// What its items are.
+    pub kind: Kind,
+}
+
+impl FirstList {
+    /// `/organization/projects` (projects are archived, never deleted).
+    pub const PROJECTS: Self = Self::new("projects", Kind::Project);
+    /// `/organization/projects/{project_id}/users`.
+    pub const PROJECT_USERS: Self = Self::new("project.users", Kind::User);
+    /// `/organization/projects/{project_id}/service_accounts`.
+    pub const SERVICE_ACCOUNTS: Self = Self::new("project.service_accounts", Kind::ServiceAccount);
+    /// `/organization/projects/{project_id}/api_keys`.
+    pub const PROJECT_API_KEYS: Self = Self::new("project.api_keys", Kind::ApiKey);
+
+    const fn new(list: &'static str, kind: Kind) -> Self {
+        Self { list, kind }
+    }
+}
+
+/// What a first/last list request asks for, already checked: `limit` 1 to 100 and `after` an id
+/// of the list, which the store turns into a position ([`Self::placed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstQuery {
+    /// Page size.
+    pub limit: usize,
+    /// The id of the item the page starts after.
+    pub after: Option<String>,
+}
+
+impl FirstQuery {
+    /// The first page at the default size.
+    pub fn first() -> Self {
+        Self {
+            limit: crate::PageLimit::DEFAULT.get(),
+            after: None,
+        }
+    }
+
+    /// The same page as a keyset query from `after`, the position of [`Self::after`], oldest
+    /// first.
+    pub fn placed(&self, after: Option<Position>) -> NextQuery {
+        NextQuery {
+            limit: self.limit,
+            order: SortOrder::Asc,
+            after,
+        }
     }
 }
 

@@ -20,6 +20,7 @@ mod embedded {
     refinery::embed_migrations!("migrations/postgres");
 }
 
+pub(crate) mod departures;
 pub(crate) mod import;
 pub(crate) mod transfer;
 

@@ -21,6 +21,7 @@ mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
+pub(crate) mod departures;
 pub(crate) mod import;
 mod migrate;
 pub(crate) mod transfer;

@@ -111,7 +111,7 @@ impl UserStore for PostgresStore {
                     .await?;
                 match client.query_opt(&stmt, &[&org.as_str(), after]).await? {
                     Some(row) => (row.try_get(0)?, after.clone()),
-                    None => return Err(StoreError::UnknownCursor(after.clone())),
+                    None => return Err(StoreError::unknown_cursor(Kind::User, after)),
                 }
             }
         };

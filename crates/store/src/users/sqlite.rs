@@ -311,7 +311,7 @@ fn cursor_added_at(conn: &Connection, org: &OrgId, after: &str) -> Result<i64, S
     ))?
     .query_row(params![org.as_str(), after], |r| r.get(0))
     .optional()?
-    .ok_or_else(|| StoreError::UnknownCursor(after.to_owned()))
+    .ok_or_else(|| StoreError::unknown_cursor(Kind::User, after))
 }
 
 fn list_page(conn: &Connection, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError> {
