@@ -6,7 +6,7 @@
 //! `serde_json` writes for the same [`User`] or [`UserList`] (a test pins this), so clients see
 //! no difference.
 
-use crate::{LIST_OBJECT, NESTED_USER_OBJECT, NestedUser, USER_OBJECT, User};
+use crate::{LIST_OBJECT, NESTED_USER_OBJECT, NestedUser, USER_OBJECT, User, UserProjects};
 
 /// One user's fields, borrowed from wherever they are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,9 @@ pub struct UserFields<'a> {
     pub technical_level: Option<&'a str>,
     /// `developer_persona`.
     pub developer_persona: Option<&'a str>,
+    /// `projects.data`: the JSON array of the user's projects (`{"id","name","role"}` objects,
+    /// compact, as serde writes them), as the store builds it; `None` writes an empty list.
+    pub projects: Option<&'a str>,
 }
 
 impl UserFields<'_> {
@@ -76,7 +79,14 @@ impl UserFields<'_> {
             api_key_last_used_at: self.api_key_last_used_at,
             technical_level: owned(self.technical_level),
             developer_persona: owned(self.developer_persona),
-            projects: None,
+            projects: Some(UserProjects {
+                object: LIST_OBJECT.to_owned(),
+                // The store wrote this JSON itself; a broken array cannot come from it.
+                data: self
+                    .projects
+                    .and_then(|data| serde_json::from_str(data).ok())
+                    .unwrap_or_default(),
+            }),
         }
     }
 
@@ -126,7 +136,9 @@ impl UserFields<'_> {
         write_opt_str(out, self.technical_level);
         out.extend_from_slice(b",\"developer_persona\":");
         write_opt_str(out, self.developer_persona);
-        out.push(b'}');
+        out.extend_from_slice(b",\"projects\":{\"object\":\"list\",\"data\":");
+        out.extend_from_slice(self.projects.unwrap_or("[]").as_bytes());
+        out.extend_from_slice(b"}}");
     }
 }
 
@@ -222,6 +234,7 @@ impl Default for UserFields<'_> {
             api_key_last_used_at: None,
             technical_level: None,
             developer_persona: None,
+            projects: None,
         }
     }
 }
@@ -309,6 +322,9 @@ mod tests {
             api_key_last_used_at: Some(i64::MIN),
             technical_level: Some("expert\t"),
             developer_persona: Some(""),
+            projects: Some(
+                r#"[{"id":"proj_1","name":"Zoë \"P\"\n\u0001","role":"owner"},{"id":"proj_2","name":null,"role":"member"}]"#,
+            ),
         }
     }
 

@@ -56,7 +56,7 @@ pub struct User {
     /// The developer persona metadata for the user.
     #[serde(default)]
     pub developer_persona: Option<String>,
-    /// Projects associated with the user; absent until projects exist.
+    /// The active projects the user is a direct member of, oldest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projects: Option<UserProjects>,
 }

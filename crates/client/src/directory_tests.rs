@@ -17,7 +17,7 @@ use crate::scripted_tests::{serve, user};
 use crate::{Client, Error, Order, PageParams};
 
 /// One request as the server saw it: method, path and query as sent, JSON body if any.
-type Seen = (String, String, Option<Value>);
+pub(crate) type Seen = (String, String, Option<Value>);
 
 #[derive(Clone, Default)]
 struct Recorder {
@@ -57,7 +57,9 @@ async fn record(
 }
 
 /// A server that answers `answers` in turn to any request and records what it was sent.
-async fn recording_server(answers: Vec<(u16, Value)>) -> (Client, Arc<Mutex<Vec<Seen>>>) {
+pub(crate) async fn recording_server(
+    answers: Vec<(u16, Value)>,
+) -> (Client, Arc<Mutex<Vec<Seen>>>) {
     let recorder = Recorder {
         answers: Arc::new(answers),
         seen: Arc::default(),
@@ -71,7 +73,7 @@ async fn recording_server(answers: Vec<(u16, Value)>) -> (Client, Arc<Mutex<Vec<
     (client, seen)
 }
 
-fn seen(method: &str, target: &str, body: Option<Value>) -> Seen {
+pub(crate) fn seen(method: &str, target: &str, body: Option<Value>) -> Seen {
     (method.to_owned(), format!("/v1{target}"), body)
 }
 
@@ -94,7 +96,7 @@ fn group(id: &str) -> Value {
            "group_type": "group"})
 }
 
-fn list(data: Vec<Value>, next: Option<&str>) -> Value {
+pub(crate) fn list(data: Vec<Value>, next: Option<&str>) -> Value {
     json!({"object": "list", "data": data, "has_more": next.is_some(), "next": next})
 }
 

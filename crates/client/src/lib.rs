@@ -1,5 +1,6 @@
-//! A typed client for the OpenAI Admin API *organization users* resource and the access control
-//! around it: roles, users' roles, groups, their members and their roles.
+//! A typed client for the OpenAI Admin API *organization users* resource and the directory
+//! around it: roles, users' roles, groups, their members and their roles, and projects with
+//! their users, service accounts, API keys and groups.
 //!
 //! It speaks to any server of this API: orgusers, or the real one at
 //! `https://api.openai.com/v1`. Models are the shared wire types of [`orgusers_api`].
@@ -48,16 +49,49 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Projects, their users, service accounts and API keys list first/last pages, as users do:
+//! `after` is the `last_id` of the previous page ([`FirstLastParams`], [`ProjectListParams`],
+//! [`ProjectApiKeyListParams`]); the groups granted access to a project list with a cursor.
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt;
+//! use orgusers_api::projects::{ProjectCreate, ProjectUserAdd, ServiceAccountCreate};
+//! use orgusers_client::{Client, ProjectListParams};
+//!
+//! # async fn run() -> Result<(), orgusers_client::Error> {
+//! let client = Client::from_env()?;
+//! let projects = client.projects();
+//! let every: Vec<_> = projects
+//!     .list_all(ProjectListParams { include_archived: true, ..ProjectListParams::default() })
+//!     .try_collect()
+//!     .await?;
+//! let create = ProjectCreate { name: "Billing".into(), external_key_id: None, residency: None };
+//! let project = projects.create(&create).await?;
+//! let ada = ProjectUserAdd { user_id: None, email: Some("ada@example.com".into()), role: "owner".into() };
+//! projects.users(&project.id).add(&ada).await?;
+//! let account = ServiceAccountCreate { name: "Deployer".into(), create_service_account_only: None };
+//! let created = projects.service_accounts(&project.id).create(&account).await?;
+//! if let Some(key) = created.api_key {
+//!     println!("store this secret now, it is shown once: {}", key.value);
+//! }
+//! # Ok(()) }
+//! ```
 
 #[cfg(test)]
 mod directory_tests;
 mod error;
 mod groups;
 mod pager;
+mod project_api_keys;
+mod projects;
+#[cfg(test)]
+mod projects_tests;
 mod retry;
 mod roles;
 #[cfg(test)]
 mod scripted_tests;
+mod service_accounts;
 mod user_roles;
 
 use std::time::Duration;
@@ -70,8 +104,11 @@ use serde::de::DeserializeOwned;
 
 pub use error::Error;
 pub use groups::{GroupRoles, GroupUsers, Groups};
-pub use pager::{Order, PageParams};
+pub use pager::{FirstLastParams, Order, PageParams};
+pub use project_api_keys::{OwnerProjectAccess, ProjectApiKeyListParams, ProjectApiKeys};
+pub use projects::{ProjectGroups, ProjectListParams, ProjectUsers, Projects};
 pub use roles::Roles;
+pub use service_accounts::ServiceAccounts;
 pub use user_roles::UserRoles;
 
 /// The real API, used when `OPENAI_BASE_URL` is not set.
@@ -201,6 +238,12 @@ impl Client {
         Groups::new(self)
     }
 
+    /// The organization's projects, and what lives in each: its users, service accounts, API
+    /// keys and the groups granted access.
+    pub fn projects(&self) -> Projects<'_> {
+        Projects::new(self)
+    }
+
     /// A GET.
     pub(crate) async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, Error> {
         self.send(Method::GET, path_and_query, None).await
@@ -215,6 +258,14 @@ impl Client {
         let body = serde_json::to_vec(body)
             .map_err(|e| Error::Config(format!("cannot encode the request body: {e}")))?;
         self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// A POST without a body, for the operations that take none (`archive`).
+    pub(crate) async fn post_without_body<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, Error> {
+        self.send(Method::POST, path, None).await
     }
 
     /// A DELETE.
@@ -283,13 +334,18 @@ impl ListParams {
         for email in &self.emails {
             query.append_pair("emails[]", email);
         }
-        if let Some(limit) = self.limit {
-            query.append_pair("limit", &limit.to_string());
-        }
-        if let Some(after) = &self.after {
-            query.append_pair("after", after);
-        }
+        pager::append_limit_and_after(&mut query, self.limit, self.after.as_deref());
         query.finish()
+    }
+}
+
+impl pager::ListQuery for ListParams {
+    fn query_string(&self) -> String {
+        ListParams::query_string(self)
+    }
+
+    fn start_after(&mut self, after: String) {
+        self.after = Some(after);
     }
 }
 
@@ -305,8 +361,10 @@ pub(crate) fn segment(id: &str) -> percent_encoding::PercentEncode<'_> {
     percent_encoding::utf8_percent_encode(id, PATH_SEGMENT)
 }
 
+const USERS: &str = "/organization/users";
+
 fn user_path(id: &str) -> String {
-    format!("/organization/users/{}", segment(id))
+    format!("{USERS}/{}", segment(id))
 }
 
 /// The `/organization/users` resource.
@@ -318,50 +376,13 @@ pub struct Users<'a> {
 impl<'a> Users<'a> {
     /// One page of users.
     pub async fn list(&self, params: &ListParams) -> Result<UserList, Error> {
-        let query = params.query_string();
-        let path = if query.is_empty() {
-            "/organization/users".to_owned()
-        } else {
-            format!("/organization/users?{query}")
-        };
-        self.client.get(&path).await
+        pager::page(self.client, USERS, params).await
     }
 
     /// Every user from `params.after` on, fetching pages of `params.limit` as the stream is
     /// read. The stream ends after the first error.
     pub fn list_all(self, params: ListParams) -> impl Stream<Item = Result<User, Error>> + 'a {
-        struct Walk {
-            params: ListParams,
-            buffered: std::vec::IntoIter<User>,
-            done: bool,
-        }
-        let start = Walk {
-            params,
-            buffered: Vec::new().into_iter(),
-            done: false,
-        };
-        futures_util::stream::unfold(start, move |mut walk| async move {
-            loop {
-                if let Some(user) = walk.buffered.next() {
-                    return Some((Ok(user), walk));
-                }
-                if walk.done {
-                    return None;
-                }
-                match self.list(&walk.params).await {
-                    Ok(page) => {
-                        walk.done = !page.has_more || page.last_id.is_none();
-                        walk.params.after = page.last_id;
-                        walk.buffered = page.data.into_iter();
-                    }
-                    Err(e) => {
-                        walk.done = true;
-                        walk.buffered = Vec::new().into_iter();
-                        return Some((Err(e), walk));
-                    }
-                }
-            }
-        })
+        pager::walk::<UserList, _>(self.client, USERS.to_owned(), params)
     }
 
     /// One user.

@@ -1,12 +1,15 @@
-//! The cursor-style lists: roles, groups, group members and role assignments. A page is a
-//! [`NextList`] whose `next` is the `after` of the page that follows; [`list_all`] walks them.
+//! Paging, for both styles of list. Cursor-style lists (roles, groups, group members, role
+//! assignments, project groups) answer a [`NextList`] whose `next` is the `after` of the page
+//! that follows. First/last lists (users, projects, project users, service accounts, project API
+//! keys) answer a [`FirstList`] (users a [`UserList`]) whose `last_id` is that `after`. One walk,
+//! [`walk`], follows either; [`list_all`] and [`list_all_by_id`] name the two styles.
 
 use futures_util::Stream;
-use orgusers_api::list::NextList;
+use orgusers_api::UserList;
+use orgusers_api::list::{FirstList, NextList};
 use serde::de::DeserializeOwned;
 
 use crate::{Client, Error};
-
 /// The order of a cursor-style list, by creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -55,12 +58,105 @@ impl PageParams {
     }
 }
 
-/// One page of the list at `path`.
-pub(crate) async fn page<T: DeserializeOwned>(
+impl ListQuery for PageParams {
+    fn query_string(&self) -> String {
+        PageParams::query_string(self)
+    }
+
+    fn start_after(&mut self, after: String) {
+        self.after = Some(after);
+    }
+}
+
+/// What a first/last list request asks for (project users, service accounts). Every field left
+/// out takes the server's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstLastParams {
+    /// Page size, 1 to 100 (the server's default is 20).
+    pub limit: Option<u32>,
+    /// Start after this id: the `last_id` of the previous page.
+    pub after: Option<String>,
+}
+
+impl FirstLastParams {
+    /// The query string, without the `?`.
+    pub fn query_string(&self) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        append_limit_and_after(&mut query, self.limit, self.after.as_deref());
+        query.finish()
+    }
+}
+
+impl ListQuery for FirstLastParams {
+    fn query_string(&self) -> String {
+        FirstLastParams::query_string(self)
+    }
+
+    fn start_after(&mut self, after: String) {
+        self.after = Some(after);
+    }
+}
+
+/// Appends `limit` and `after`, when given, in that order (as the official SDKs send them).
+pub(crate) fn append_limit_and_after(
+    query: &mut form_urlencoded::Serializer<'_, String>,
+    limit: Option<u32>,
+    after: Option<&str>,
+) {
+    if let Some(limit) = limit {
+        query.append_pair("limit", &limit.to_string());
+    }
+    if let Some(after) = after {
+        query.append_pair("after", after);
+    }
+}
+
+/// The query of a list request, as a walk sends it page after page.
+pub(crate) trait ListQuery {
+    /// The query string, without the `?`; empty when nothing is asked for.
+    fn query_string(&self) -> String;
+    /// Asks for the page after `after` (a `next` cursor or a `last_id`).
+    fn start_after(&mut self, after: String);
+}
+
+/// A page of a list, as a walk reads it.
+pub(crate) trait Page: DeserializeOwned {
+    /// What the list holds.
+    type Item;
+    /// The page's items, and the `after` of the page that follows: `None` on the last page.
+    fn into_items_and_after(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+impl<T: DeserializeOwned> Page for NextList<T> {
+    type Item = T;
+
+    fn into_items_and_after(self) -> (Vec<T>, Option<String>) {
+        (self.data, self.next.filter(|_| self.has_more))
+    }
+}
+
+impl<T: DeserializeOwned> Page for FirstList<T> {
+    type Item = T;
+
+    fn into_items_and_after(self) -> (Vec<T>, Option<String>) {
+        (self.data, self.last_id.filter(|_| self.has_more))
+    }
+}
+
+impl Page for UserList {
+    type Item = orgusers_api::User;
+
+    fn into_items_and_after(self) -> (Vec<Self::Item>, Option<String>) {
+        (self.data, self.last_id.filter(|_| self.has_more))
+    }
+}
+
+/// One page of the list at `path`, of either style.
+pub(crate) async fn page<P: DeserializeOwned>(
     client: &Client,
     path: &str,
-    params: &PageParams,
-) -> Result<NextList<T>, Error> {
+    params: &impl ListQuery,
+) -> Result<P, Error> {
     let query = params.query_string();
     if query.is_empty() {
         client.get(path).await
@@ -69,17 +165,35 @@ pub(crate) async fn page<T: DeserializeOwned>(
     }
 }
 
-/// Every item of the list at `path` from `params.after` on, fetching pages of `params.limit` as
-/// the stream is read and following `next` until a page says `has_more: false` (or has no
-/// `next`). The stream ends after the first error.
+/// Every item of the cursor-style list at `path` from `params.after` on: see [`walk`].
 pub(crate) fn list_all<'a, T: DeserializeOwned + 'a>(
     client: &'a Client,
     path: String,
     params: PageParams,
 ) -> impl Stream<Item = Result<T, Error>> + 'a {
-    struct Walk<T> {
+    walk::<NextList<T>, _>(client, path, params)
+}
+
+/// Every item of the first/last list at `path` from the query's `after` on: see [`walk`].
+pub(crate) fn list_all_by_id<'a, T: DeserializeOwned + 'a, Q: ListQuery + 'a>(
+    client: &'a Client,
+    path: String,
+    params: Q,
+) -> impl Stream<Item = Result<T, Error>> + 'a {
+    walk::<FirstList<T>, _>(client, path, params)
+}
+
+/// Every item of the list at `path`, fetching pages of `P` as the stream is read: the first
+/// with `params`, each next one after where the previous ended, until a page says `has_more:
+/// false` (or names no next page). The stream ends after the first error.
+pub(crate) fn walk<'a, P: Page + 'a, Q: ListQuery + 'a>(
+    client: &'a Client,
+    path: String,
+    params: Q,
+) -> impl Stream<Item = Result<P::Item, Error>> + 'a {
+    struct Walk<Q, T> {
         path: String,
-        params: PageParams,
+        params: Q,
         buffered: std::vec::IntoIter<T>,
         done: bool,
     }
@@ -97,11 +211,14 @@ pub(crate) fn list_all<'a, T: DeserializeOwned + 'a>(
             if walk.done {
                 return None;
             }
-            match page::<T>(client, &walk.path, &walk.params).await {
+            match page::<P>(client, &walk.path, &walk.params).await {
                 Ok(page) => {
-                    walk.done = !page.has_more || page.next.is_none();
-                    walk.params.after = page.next;
-                    walk.buffered = page.data.into_iter();
+                    let (items, after) = page.into_items_and_after();
+                    match after {
+                        Some(after) => walk.params.start_after(after),
+                        None => walk.done = true,
+                    }
+                    walk.buffered = items.into_iter();
                 }
                 Err(e) => {
                     walk.done = true;
@@ -116,6 +233,16 @@ pub(crate) fn list_all<'a, T: DeserializeOwned + 'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_last_queries_name_limit_and_after() {
+        let params = FirstLastParams {
+            limit: Some(100),
+            after: Some("user-a b".into()),
+        };
+        assert_eq!(params.query_string(), "limit=100&after=user-a+b");
+        assert_eq!(FirstLastParams::default().query_string(), "");
+    }
 
     #[test]
     fn queries_name_limit_order_and_cursor() {

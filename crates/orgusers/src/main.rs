@@ -5,10 +5,14 @@ mod groups;
 mod keys;
 mod logging;
 mod output;
+mod project_groups;
+mod project_keys;
+mod projects;
 mod remote;
 mod roles;
 mod seed;
 mod serve;
+mod service_accounts;
 mod transfer;
 mod user_roles;
 mod users;
@@ -53,6 +57,8 @@ enum Command {
     Roles(roles::RolesArgs),
     /// Groups, their members and their roles over HTTP.
     Groups(groups::GroupsArgs),
+    /// Projects, their users, service accounts, API keys and groups over HTTP.
+    Projects(projects::ProjectsArgs),
 }
 
 /// Where the data lives; shared by every store command.
@@ -181,6 +187,7 @@ fn main() -> ExitCode {
             Command::Users(args) => users::run(args).await,
             Command::Roles(args) => roles::run(args).await,
             Command::Groups(args) => groups::run(args).await,
+            Command::Projects(args) => projects::run(args).await,
         }
     });
     // Every queued log line is written before the closing message and the exit.

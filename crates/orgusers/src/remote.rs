@@ -1,5 +1,5 @@
 //! What the commands that talk to an API server share: the connection options, the options of
-//! the cursor-style lists, and the confirmation of what cannot be taken back.
+//! the cursor-style and the first/last lists, and the confirmation of what cannot be taken back.
 
 use std::future::Future;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -7,8 +7,8 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use futures_util::Stream;
-use orgusers_api::list::NextList;
-use orgusers_client::{Client, DEFAULT_BASE_URL, Order, PageParams};
+use orgusers_api::list::{FirstList, NextList};
+use orgusers_client::{Client, DEFAULT_BASE_URL, FirstLastParams, Order, PageParams};
 
 use crate::output::{self, Format, Record};
 
@@ -42,11 +42,12 @@ pub enum OrderArg {
     Desc,
 }
 
-/// The options of a cursor-style list (roles, groups, members, role assignments).
+/// The options of a cursor-style list (roles, groups, members, role assignments, project
+/// groups), whose pages hold at most `MAX_LIMIT` items.
 #[derive(Args, Debug)]
-pub struct PageArgs {
-    /// Page size, 1 to 1000 (the server's default depends on the list).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+pub struct PageArgs<const MAX_LIMIT: i64 = 1000> {
+    /// Page size, from 1 (the server's default and largest size depend on the list).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     limit: Option<u32>,
     /// Oldest (asc) or newest (desc) first; the server's default depends on the list.
     #[arg(long, value_enum)]
@@ -61,7 +62,7 @@ pub struct PageArgs {
     format: Format,
 }
 
-impl PageArgs {
+impl<const MAX_LIMIT: i64> PageArgs<MAX_LIMIT> {
     /// The request's parameters.
     pub fn params(&self) -> PageParams {
         PageParams {
@@ -87,6 +88,51 @@ impl PageArgs {
         let page = page.await?;
         let more = page.has_more.then(|| match &page.next {
             Some(next) => format!("--after {next} for the next page, --all for every page"),
+            None => "--all lists every page".to_owned(),
+        });
+        output::print_page(&page.data, self.format, more)
+    }
+}
+
+/// The options of a first/last list (projects, project users, service accounts, project API
+/// keys): pages of ids, `after` the last id of the previous page.
+#[derive(Args, Debug)]
+pub struct FirstLastArgs {
+    /// Page size, 1 to 100 (the server's default is 20).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub limit: Option<u32>,
+    /// Start after this id: the last one of a previous page.
+    #[arg(long, value_name = "ID")]
+    pub after: Option<String>,
+    /// Every page, not just the first.
+    #[arg(long)]
+    all: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+impl FirstLastArgs {
+    /// The request's parameters.
+    pub fn params(&self) -> FirstLastParams {
+        FirstLastParams {
+            limit: self.limit,
+            after: self.after.clone(),
+        }
+    }
+
+    /// Prints the first page `page` fetches, or with `--all` every item of `every`. Neither
+    /// sends a request unless it is awaited or read.
+    pub async fn print<T: Record>(
+        &self,
+        page: impl Future<Output = Result<FirstList<T>, orgusers_client::Error>>,
+        every: impl Stream<Item = Result<T, orgusers_client::Error>>,
+    ) -> anyhow::Result<()> {
+        if self.all {
+            return output::print_all(every, self.format).await;
+        }
+        let page = page.await?;
+        let more = page.has_more.then(|| match &page.last_id {
+            Some(last) => format!("--after {last} for the next page, --all for every page"),
             None => "--all lists every page".to_owned(),
         });
         output::print_page(&page.data, self.format, more)

@@ -1,5 +1,5 @@
-//! `orgusers seed`: realistic users, custom roles, groups, memberships and role assignments,
-//! the same for the same `--seed`.
+//! `orgusers seed`: realistic users, custom roles, groups, memberships, role assignments and
+//! projects with their members, the same for the same `--seed`.
 
 use std::time::Instant;
 
@@ -7,7 +7,8 @@ use clap::Args;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orgusers_store::groups::GroupName;
-use orgusers_store::ids::{GroupId, RoleId};
+use orgusers_store::ids::{GroupId, ProjectId, RoleId};
+use orgusers_store::projects::{ProjectName, ProjectRole};
 use orgusers_store::roles::{Permissions, RoleName};
 use orgusers_store::transfer::{DirectoryItem, DirectoryLine};
 use orgusers_store::{EmailAddress, ImportRecord, ImportSource, ImportedUser, Role, UserId};
@@ -306,6 +307,95 @@ fn seeded_directory(users: &[String], seed: u64) -> Vec<DirectoryItem> {
     items
 }
 
+/// Projects besides the Default one of a seeded organization of `users`: one per 25 users, at
+/// least 2, at most 400.
+fn project_count(users: usize) -> usize {
+    (users / 25).clamp(2, 400)
+}
+
+const PRODUCTS: &[&str] = &[
+    "Support assistant",
+    "Search",
+    "Batch evals",
+    "Internal tools",
+    "Docs bot",
+    "Checkout",
+    "Fraud review",
+    "Translation",
+    "Analytics",
+    "Onboarding",
+];
+
+/// The projects of a seed whose users are `users`: the Default project under an id of the
+/// seed (every user is in it already, as imported users are), then projects where a few are
+/// large and most are small, and memberships that put most users in 1 to 3 projects. An RNG of
+/// its own keeps the rest of the seed as it was.
+fn seeded_projects(users: &[String], seed: u64) -> Vec<DirectoryItem> {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x7072_6f6a_6563_7473);
+    let mut items = Vec::new();
+    let default = generated(&mut rng, ProjectId::PREFIX, ProjectId::from_stored);
+    let project = |id: ProjectId, name: &str, created_at: i64, is_default: bool| {
+        ProjectName::parse(name)
+            .ok()
+            .map(|name| DirectoryItem::Project {
+                id,
+                name,
+                created_at: Some(created_at),
+                archived_at: None,
+                is_default,
+                external_key_id: None,
+                residency: None,
+            })
+    };
+    items.extend(project(default, "Default project", HISTORY_START, true));
+    let mut projects = Vec::new();
+    for index in 0..project_count(users.len()) {
+        let product = PRODUCTS[index % PRODUCTS.len()];
+        let name = match index / PRODUCTS.len() {
+            0 => product.to_owned(),
+            n => format!("{product} {}", n + 1),
+        };
+        let id: ProjectId = generated(&mut rng, ProjectId::PREFIX, ProjectId::from_stored);
+        projects.push((id.clone(), 0usize));
+        items.extend(project(
+            id,
+            &name,
+            HISTORY_START + index as i64 * 7_200,
+            false,
+        ));
+    }
+    for (i, user) in users.iter().enumerate() {
+        let extra = match rng.u8(..100) {
+            0..40 => 0,
+            40..80 => 1,
+            _ => 2,
+        };
+        let mut joined: Vec<usize> = Vec::new();
+        for _ in 0..extra {
+            let skewed = rng.f64() * rng.f64() * rng.f64();
+            let index = ((skewed * projects.len() as f64) as usize).min(projects.len() - 1);
+            if joined.contains(&index) {
+                continue;
+            }
+            joined.push(index);
+            let (project, members) = &mut projects[index];
+            let role = if *members == 0 || rng.u8(..100) < 5 {
+                ProjectRole::Owner
+            } else {
+                ProjectRole::Member
+            };
+            *members += 1;
+            items.push(DirectoryItem::ProjectUser {
+                project: project.clone(),
+                user: user.clone(),
+                role,
+                added_at: Some(HISTORY_START + i as i64 * 60 + 30),
+            });
+        }
+    }
+    items
+}
+
 /// Every record of one seed: its users, lazily, then the rest of its directory.
 fn seeded_records(count: usize, seed: u64) -> ImportSource {
     let ids = Arc::new(Mutex::new(Vec::with_capacity(count)));
@@ -321,15 +411,14 @@ fn seeded_records(count: usize, seed: u64) -> ImportSource {
     });
     let directory = std::iter::once(()).flat_map(move |()| {
         let users = std::mem::take(&mut *ids.lock().unwrap_or_else(PoisonError::into_inner));
-        seeded_directory(&users, seed)
-            .into_iter()
-            .enumerate()
-            .map(move |(i, item)| {
-                Ok(ImportRecord::Directory(DirectoryLine {
-                    line: count + i + 1,
-                    item,
-                }))
-            })
+        let mut directory = seeded_directory(&users, seed);
+        directory.extend(seeded_projects(&users, seed));
+        directory.into_iter().enumerate().map(move |(i, item)| {
+            Ok(ImportRecord::Directory(DirectoryLine {
+                line: count + i + 1,
+                item,
+            }))
+        })
     });
     Box::new(users.chain(directory))
 }
@@ -343,7 +432,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
         .await?;
     let directory = summary.directory;
     eprintln!(
-        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments in {:.2?}",
+        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members in {:.2?}",
         args.count,
         summary.created,
         summary.replaced,
@@ -351,6 +440,8 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
         directory.groups,
         directory.memberships,
         directory.assignments,
+        directory.projects,
+        directory.project_members,
         started.elapsed()
     );
     Ok(())
@@ -399,6 +490,47 @@ mod tests {
             records.last(),
             Some(Ok(ImportRecord::Directory(_)))
         ));
+    }
+
+    #[test]
+    fn projects_have_realistic_shapes() {
+        let users: Vec<String> = all(2000, 5)
+            .into_iter()
+            .map(|u| u.id.unwrap().as_str().to_owned())
+            .collect();
+        let items = seeded_projects(&users, 5);
+        assert_eq!(items, seeded_projects(&users, 5));
+        let defaults = items
+            .iter()
+            .filter(|item| {
+                matches!(
+                    item,
+                    DirectoryItem::Project {
+                        is_default: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(defaults, 1, "one Default project line");
+        let mut sizes = std::collections::HashMap::<String, usize>::new();
+        let mut extra = std::collections::HashMap::<&str, usize>::new();
+        for item in &items {
+            if let DirectoryItem::ProjectUser { project, user, .. } = item {
+                *sizes.entry(project.as_str().to_owned()).or_default() += 1;
+                *extra.entry(user).or_default() += 1;
+            }
+        }
+        // Every user is in the Default project too: 1 to 3 projects each.
+        assert!(extra.values().all(|n| (1..=2).contains(n)));
+        assert!(extra.len() > users.len() / 2, "most users in more than one");
+        let largest = sizes.values().max().copied().unwrap_or(0);
+        let median = {
+            let mut all: Vec<usize> = sizes.values().copied().collect();
+            all.sort_unstable();
+            all[all.len() / 2]
+        };
+        assert!(largest > 5 * median.max(1), "{largest} vs median {median}");
     }
 
     #[test]

@@ -133,19 +133,18 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let result = store.import_users(&org, source).await;
     progress.finish_and_clear();
     let summary = result.context("import aborted, nothing was written")?;
-    if summary.projects_ignored > 0 {
-        eprintln!(
-            "warning: 'projects' ignored on {} lines: this store has no projects yet",
-            summary.projects_ignored
-        );
-    }
     let directory = summary.directory;
     let others = if directory == Default::default() {
         String::new()
     } else {
         format!(
-            ", {} roles, {} groups, {} memberships, {} role assignments",
-            directory.roles, directory.groups, directory.memberships, directory.assignments
+            ", {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members",
+            directory.roles,
+            directory.groups,
+            directory.memberships,
+            directory.assignments,
+            directory.projects,
+            directory.project_members
         )
     };
     eprintln!(

@@ -76,6 +76,7 @@ fn fields(user: &User) -> UserFields<'_> {
         api_key_last_used_at: user.api_key_last_used_at,
         technical_level: user.technical_level.as_deref(),
         developer_persona: user.developer_persona.as_deref(),
+        projects: None,
     }
 }
 

@@ -13,7 +13,10 @@ pub mod head;
 mod keys;
 mod list;
 pub mod params;
+mod project_keys;
+mod projects;
 mod roles;
+mod service_accounts;
 mod stamp;
 mod user_roles;
 mod users;
@@ -25,7 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Method, Uri};
-use axum::routing::get;
+use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -158,6 +161,58 @@ fn directory_routes() -> Router<AppState> {
         .route(
             "/v1/organization/groups/{group_id}/roles/{role_id}",
             get(groups::retrieve_role).delete(groups::unassign_role),
+        )
+        .route(
+            "/v1/organization/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}",
+            get(projects::retrieve).post(projects::modify),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/archive",
+            post(projects::archive),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/users",
+            get(projects::list_users).post(projects::add_user),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/users/{user_id}",
+            get(projects::retrieve_user)
+                .post(projects::modify_user)
+                .delete(projects::remove_user),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/groups",
+            get(projects::list_groups).post(projects::add_group),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/groups/{group_id}",
+            get(projects::retrieve_group).delete(projects::remove_group),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts",
+            get(service_accounts::list).post(service_accounts::create),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            get(service_accounts::retrieve)
+                .post(service_accounts::modify)
+                .delete(service_accounts::delete),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
+            post(service_accounts::create_key),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/api_keys",
+            get(project_keys::list),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            get(project_keys::retrieve).delete(project_keys::delete),
         )
 }
 

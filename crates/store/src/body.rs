@@ -350,10 +350,18 @@ mod tests {
         assert_eq!(BodyObject::parse(b"[1]"), Err(BodyError::NotAnObject));
         let roles = BodyObject::parse(br#"{"role":"admin","ok":"member"}"#).unwrap();
         assert_eq!(
-            roles.required_enum("role", &["owner", "member"]).map_err(|e| e.message()),
-            Err("Invalid 'role': expected one of 'owner' or 'member', but got 'admin' instead.".into())
+            roles
+                .required_enum("role", &["owner", "member"])
+                .map_err(|e| e.message()),
+            Err(
+                "Invalid 'role': expected one of 'owner' or 'member', but got 'admin' instead."
+                    .into()
+            )
         );
-        assert_eq!(roles.required_enum("ok", &["owner", "member"]), Ok("member"));
+        assert_eq!(
+            roles.required_enum("ok", &["owner", "member"]),
+            Ok("member")
+        );
         assert_eq!(one_of(&["a", "b", "c"]), "'a', 'b' or 'c'");
         assert_eq!(BodyObject::parse(b""), Err(BodyError::NotAnObject));
     }

@@ -50,7 +50,9 @@ pub struct ImportedUser {
     pub technical_level: Option<String>,
     /// `developer_persona`.
     pub developer_persona: Option<String>,
-    /// Whether the line carried `projects`, which is ignored until projects exist.
+    /// Whether the line carried `projects` (any value): such a user joins no project by itself,
+    /// its memberships are the file's `organization.project.user` lines. A new user without it
+    /// joins the Default project.
     pub had_projects: bool,
 }
 
@@ -103,13 +105,10 @@ impl ImportError {
 
 impl ImportSummary {
     /// Counts one written record; `existing` is `(added_at, deleted)` of the row it replaces.
-    pub fn count(&mut self, user: &ImportedUser, existing: Option<(i64, bool)>) {
+    pub fn count(&mut self, existing: Option<(i64, bool)>) {
         match existing {
             Some((_, false)) => self.replaced += 1,
             _ => self.created += 1,
-        }
-        if user.had_projects {
-            self.projects_ignored += 1;
         }
     }
 }
@@ -148,8 +147,6 @@ pub struct ImportSummary {
     pub created: usize,
     /// Users replaced by id.
     pub replaced: usize,
-    /// Lines whose `projects` was ignored.
-    pub projects_ignored: usize,
     /// What the lines of the directory's other kinds wrote.
     pub directory: crate::transfer::DirectorySummary,
 }

@@ -11,8 +11,12 @@ mod import;
 pub mod keys;
 pub mod page;
 mod postgres;
+pub mod project_groups;
+pub mod project_keys;
+pub mod projects;
 pub mod roles;
 mod row;
+pub mod service_accounts;
 mod sqlite;
 pub mod transfer;
 pub mod user_roles;
@@ -157,7 +161,16 @@ impl StoreError {
 /// The storage of orgusers: one small trait per resource, composed. Every call is scoped to one
 /// organization where data is concerned.
 pub trait Store:
-    OrgStore + KeyStore + UserStore + roles::RoleStore + groups::GroupStore + user_roles::UserRoleStore
+    OrgStore
+    + KeyStore
+    + UserStore
+    + roles::RoleStore
+    + groups::GroupStore
+    + user_roles::UserRoleStore
+    + projects::ProjectStore
+    + service_accounts::ServiceAccountStore
+    + project_keys::ProjectKeyStore
+    + project_groups::ProjectGroupStore
 {
 }
 
@@ -168,6 +181,10 @@ impl<T> Store for T where
         + roles::RoleStore
         + groups::GroupStore
         + user_roles::UserRoleStore
+        + projects::ProjectStore
+        + service_accounts::ServiceAccountStore
+        + project_keys::ProjectKeyStore
+        + project_groups::ProjectGroupStore
 {
 }
 

@@ -89,6 +89,8 @@ impl ListBounds {
     pub const GROUP_USERS: Self = Self::new(1000, 100, SortOrder::Desc);
     /// Role assignments of users and groups.
     pub const ASSIGNMENTS: Self = Self::new(1000, 1000, SortOrder::Asc);
+    /// `/organization/projects/{project_id}/groups`.
+    pub const PROJECT_GROUPS: Self = Self::new(100, 20, SortOrder::Asc);
 
     const fn new(max_limit: usize, default_limit: usize, default_order: SortOrder) -> Self {
         Self {

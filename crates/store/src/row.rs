@@ -30,3 +30,30 @@ pub(crate) const USER_COLUMNS: &str = user_columns!();
 
 /// Room for one user's JSON: the seeded users take 500 to 600 bytes.
 pub(crate) const USER_JSON_CAPACITY: usize = 640;
+
+/// SQLite: the `projects.data` JSON of the user row of table `$users`, written as serde writes
+/// it (compact, fields in `UserProject` order): its active direct projects, oldest first. One
+/// probe of the covering `project_users_of_user` index per user, then the projects' rows.
+macro_rules! sqlite_user_projects {
+    ($users:literal) => {
+        concat!(
+            "(SELECT '[' || coalesce(group_concat('{\"id\":' || json_quote(p.id) || ',\"name\":' \
+             || json_quote(p.name) || ',\"role\":' || json_quote(m.role) || '}', ',' \
+             ORDER BY p.created_at, p.id), '') || ']' \
+             FROM project_users AS m JOIN projects AS p ON p.org = m.org AND p.id = m.project_id \
+             WHERE m.org = ",
+            $users,
+            ".org AND m.user_id = ",
+            $users,
+            ".id AND p.archived_at IS NULL)"
+        )
+    };
+}
+pub(crate) use sqlite_user_projects;
+
+/// PostgreSQL: [`sqlite_user_projects`] of the table `users`.
+pub(crate) const POSTGRES_USER_PROJECTS: &str = "(SELECT '[' || coalesce(string_agg('{\"id\":' \
+     || to_json(p.id)::text || ',\"name\":' || to_json(p.name)::text || ',\"role\":' \
+     || to_json(m.role)::text || '}', ',' ORDER BY p.created_at, p.id), '') || ']' \
+     FROM project_users AS m JOIN projects AS p ON p.org_id = m.org_id AND p.id = m.project_id \
+     WHERE m.org_id = users.org_id AND m.user_id = users.id AND p.archived_at IS NULL)";

@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use crate::body::{BodyError, BodyObject, invalid};
 use crate::groups::GroupName;
-use crate::ids::{GroupId, RoleId};
+use crate::ids::{GroupId, ProjectId, RoleId};
 use crate::import::{ImportError, ImportedUser};
+use crate::projects::{ProjectName, ProjectRole, RESIDENCIES};
 use crate::roles::{Permissions, RoleName};
 
 /// One line of an import file.
@@ -85,13 +86,44 @@ pub enum DirectoryItem {
         /// The role.
         role: RoleId,
     },
+    /// `organization.project`: created or replaced by id; `is_default` names the
+    /// organization's Default project (which takes the line's id).
+    Project {
+        /// Its id (generated when absent).
+        id: ProjectId,
+        /// Its name.
+        name: ProjectName,
+        /// Unix seconds; the import's time when absent.
+        created_at: Option<i64>,
+        /// Unix seconds of its archiving.
+        archived_at: Option<i64>,
+        /// Whether it is the Default project.
+        is_default: bool,
+        /// Its encryption key id.
+        external_key_id: Option<String>,
+        /// Its residency.
+        residency: Option<&'static str>,
+    },
+    /// `organization.project.user`: a direct membership.
+    ProjectUser {
+        /// The project.
+        project: ProjectId,
+        /// The member.
+        user: String,
+        /// Its role there.
+        role: ProjectRole,
+        /// When the user joined; the import's time when absent.
+        added_at: Option<i64>,
+    },
 }
 
 impl DirectoryItem {
     /// The user a line refers to, if any.
     pub fn user(&self) -> Option<&str> {
         match self {
-            Self::GroupUser { user, .. } | Self::UserRole { user, .. } => Some(user),
+            Self::GroupUser { user, .. }
+            | Self::UserRole { user, .. }
+            | Self::ProjectUser { user, .. } => Some(user),
             _ => None,
         }
     }
@@ -245,11 +277,57 @@ impl DirectoryLine {
                     role: RoleId::from_stored(reference(body, value, "role_id", "role")?),
                 })
             }
+            orgusers_api::projects::PROJECT_OBJECT => {
+                body.only(&[
+                    "object",
+                    "id",
+                    "name",
+                    "created_at",
+                    "archived_at",
+                    "status",
+                    "external_key_id",
+                    "residency",
+                    "is_default",
+                ])?;
+                body.optional_enum("status", &["active", "archived"])?;
+                Ok(DirectoryItem::Project {
+                    id: match body.optional_str("id")? {
+                        Some(id) => ProjectId::from_stored(external_id("id", id)?),
+                        None => ProjectId::generate(),
+                    },
+                    name: ProjectName::parse(body.required_str("name")?)
+                        .map_err(|e| invalid("name", e))?,
+                    created_at: body.optional_i64("created_at")?,
+                    archived_at: body.optional_i64("archived_at")?,
+                    is_default: body.present_bool("is_default")?.unwrap_or(false),
+                    external_key_id: body.optional_str("external_key_id")?.map(str::to_owned),
+                    residency: body.optional_enum("residency", RESIDENCIES)?,
+                })
+            }
+            orgusers_api::projects::PROJECT_USER_OBJECT => {
+                body.only(&[
+                    "object",
+                    "project_id",
+                    "id",
+                    "name",
+                    "email",
+                    "role",
+                    "added_at",
+                ])?;
+                let role = body.required_enum("role", ProjectRole::NAMES)?;
+                Ok(DirectoryItem::ProjectUser {
+                    project: ProjectId::from_stored(body.required_str("project_id")?.to_owned()),
+                    user: body.required_str("id")?.to_owned(),
+                    role: ProjectRole::parse(role).unwrap_or(ProjectRole::Member),
+                    added_at: body.optional_i64("added_at")?,
+                })
+            }
             other => Err(invalid(
                 "object",
                 format!(
                     "'{other}' is no kind of this file; expected one of 'organization.user', \
-                     'role', 'group', 'group.user', 'user.role' or 'group.role'"
+                     'role', 'group', 'group.user', 'user.role', 'group.role', \
+                     'organization.project' or 'organization.project.user'"
                 ),
             )),
         }
@@ -327,6 +405,10 @@ pub struct DirectorySummary {
     pub memberships: usize,
     /// Role assignments of users and groups.
     pub assignments: usize,
+    /// Projects created or replaced.
+    pub projects: usize,
+    /// Project memberships.
+    pub project_members: usize,
 }
 
 impl DirectorySummary {
@@ -339,6 +421,8 @@ impl DirectorySummary {
             DirectoryItem::UserRole { .. } | DirectoryItem::GroupRole { .. } => {
                 self.assignments += 1;
             }
+            DirectoryItem::Project { .. } => self.projects += 1,
+            DirectoryItem::ProjectUser { .. } => self.project_members += 1,
         }
     }
 }
@@ -356,7 +440,7 @@ pub fn unknown(line: usize, field: &str, kind: &str, id: &str) -> ImportError {
 const EXPORT_PAGE: usize = 1000;
 
 /// Every line of the organization's directory besides its users, in an order an import can
-/// read back: roles, groups, memberships, then assignments.
+/// read back: roles, groups, memberships, assignments, then projects and their members.
 pub async fn directory_lines(
     store: &dyn crate::Store,
     org: &crate::OrgId,
@@ -426,7 +510,57 @@ pub async fn directory_lines(
             lines.push(serde_json::json!({"object": "group.role", "group_id": group.id.as_str(), "role_id": role.id.as_str()}));
         }
     }
+    project_lines(store, org, &mut lines).await?;
     Ok(lines)
+}
+
+/// The projects (archived ones included, the Default one marked `is_default`), then every
+/// project's direct members with `project_id`.
+async fn project_lines(
+    store: &dyn crate::Store,
+    org: &crate::OrgId,
+    lines: &mut Vec<Value>,
+) -> Result<(), crate::StoreError> {
+    use crate::page::FirstQuery;
+    let page_after = |after: Option<String>| FirstQuery {
+        limit: EXPORT_PAGE,
+        after,
+    };
+    let mut projects = Vec::new();
+    let mut query = page_after(None);
+    loop {
+        let page = store.list_projects(org, &query, true).await?;
+        let last = page.items.last().map(|p| p.id.to_string());
+        projects.extend(page.items);
+        match (page.has_more, last) {
+            (true, Some(last)) => query = page_after(Some(last)),
+            _ => break,
+        }
+    }
+    for project in &projects {
+        let mut line = serde_json::to_value(project.to_project()).map_err(anyhow::Error::from)?;
+        if project.is_default {
+            line["is_default"] = true.into();
+        }
+        lines.push(line);
+    }
+    for project in &projects {
+        let mut query = page_after(None);
+        loop {
+            let page = store.list_project_users(org, &project.id, &query).await?;
+            for member in &page.items {
+                let mut line =
+                    serde_json::to_value(member.to_project_user()).map_err(anyhow::Error::from)?;
+                line["project_id"] = project.id.as_str().into();
+                lines.push(line);
+            }
+            match (page.has_more, page.items.last()) {
+                (true, Some(last)) => query = page_after(Some(last.user_id.clone())),
+                _ => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 /// Runs `orgusers ARGS` against `app` with `key`, connection from the environment.
-fn cli_as(app: &TestApp, key: &str, args: &[&str]) -> Output {
+pub(crate) fn cli_as(app: &TestApp, key: &str, args: &[&str]) -> Output {
     orgusers()
         .args(args)
         .env("OPENAI_BASE_URL", format!("{}/v1", app.base))
@@ -19,11 +19,11 @@ fn cli_as(app: &TestApp, key: &str, args: &[&str]) -> Output {
         .expect("run orgusers")
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> Output {
+pub(crate) fn cli(app: &TestApp, args: &[&str]) -> Output {
     cli_as(app, KEY, args)
 }
 
-fn ok(out: &Output) -> String {
+pub(crate) fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "failed: {}",
@@ -32,18 +32,18 @@ fn ok(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-fn ok_json(out: &Output) -> Value {
+pub(crate) fn ok_json(out: &Output) -> Value {
     let text = ok(out);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-fn jsonl(text: &str) -> Vec<Value> {
+pub(crate) fn jsonl(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
 
-fn ids(items: &[Value]) -> Vec<String> {
+pub(crate) fn ids(items: &[Value]) -> Vec<String> {
     items
         .iter()
         .map(|v| v["id"].as_str().unwrap().to_owned())
@@ -53,7 +53,7 @@ fn ids(items: &[Value]) -> Vec<String> {
 /// Fails with exit code 1, nothing on standard output, and one line on standard error
 /// containing `expected`.
 #[track_caller]
-fn fails_with(out: &Output, expected: &str) {
+pub(crate) fn fails_with(out: &Output, expected: &str) {
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -73,7 +73,7 @@ fn fails_with(out: &Output, expected: &str) {
 
 /// A usage error: exit code 2.
 #[track_caller]
-fn usage_error(out: &Output) {
+pub(crate) fn usage_error(out: &Output) {
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -84,12 +84,12 @@ fn usage_error(out: &Output) {
 
 /// What the server answers to `GET path` with the default key, body unchecked by the users
 /// schemas.
-async fn server_get(app: &TestApp, path: &str) -> (u16, Value) {
+pub(crate) async fn server_get(app: &TestApp, path: &str) -> (u16, Value) {
     http_get(&app.base, path, KEY).await
 }
 
 /// The ids of one page the server answers to `GET path`.
-async fn server_ids(app: &TestApp, path: &str) -> Vec<String> {
+pub(crate) async fn server_ids(app: &TestApp, path: &str) -> Vec<String> {
     let (status, page) = server_get(app, path).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["has_more"], false, "one page: {page}");
@@ -97,7 +97,7 @@ async fn server_ids(app: &TestApp, path: &str) -> Vec<String> {
 }
 
 /// Creates a group through the API, without the CLI.
-async fn post_group(app: &TestApp, name: &str) -> String {
+pub(crate) async fn post_group(app: &TestApp, name: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("{}/v1/organization/groups", app.base))
         .bearer_auth(KEY)

@@ -115,7 +115,8 @@ async fn directory_lines_refer_only_to_what_precedes_them(store: TestStore) {
         "{err}"
     );
     // Nothing was written, users included.
-    assert_eq!(run_ok(&["export", "--database", &store.url]), "");
+    let untouched = run_ok(&["export", "--database", &store.url]);
+    only_the_default_project(&untouched);
 
     let cases = [
         (
@@ -146,7 +147,28 @@ async fn directory_lines_refer_only_to_what_precedes_them(store: TestStore) {
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains(message), "{err}\nexpected: {message}");
     }
-    assert_eq!(run_ok(&["export", "--database", &store.url]), "");
+    assert_eq!(run_ok(&["export", "--database", &store.url]), untouched);
+}
+
+/// The export of an organization that holds nothing but the Default project it was made with.
+fn only_the_default_project(export: &str) {
+    let lines: Vec<Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{export}");
+    assert_eq!(
+        (
+            &lines[0]["object"],
+            &lines[0]["name"],
+            &lines[0]["is_default"]
+        ),
+        (
+            &json!("organization.project"),
+            &json!("Default project"),
+            &json!(true)
+        )
+    );
 }
 
 on_both_stores!(imported_directories_answer_through_the_api);

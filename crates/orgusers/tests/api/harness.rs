@@ -723,9 +723,14 @@ pub fn assert_full_user(user: &Value) {
     assert_eq!(user["user"]["id"], user["id"]);
     assert_eq!(user["user"]["email"], user["email"]);
     assert_eq!(user["user"]["name"], user["name"]);
+    // CONTRACT.md: the user's projects are on every user object.
+    assert_eq!(
+        user["projects"]["object"], "list",
+        "user lacks projects: {user}"
+    );
     assert!(
-        user.get("projects").is_none(),
-        "no projects exist yet: {user}"
+        user["projects"]["data"].is_array(),
+        "projects lack data: {user}"
     );
 }
 

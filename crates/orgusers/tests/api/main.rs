@@ -8,6 +8,7 @@ mod async_openai;
 
 mod cli;
 mod cli_directory;
+mod cli_projects;
 mod cli_users;
 mod directory_transfer;
 mod errors;
@@ -17,5 +18,8 @@ mod isolation;
 mod listing;
 mod modify;
 mod multi_instance;
+mod project_keys;
+mod projects;
 mod roles;
+mod service_accounts;
 mod user_roles;

@@ -156,6 +156,7 @@ impl GroupStore for PostgresStore {
         for sql in [
             "DELETE FROM group_users WHERE org_id = $1 AND group_id = $2",
             "DELETE FROM group_roles WHERE org_id = $1 AND group_id = $2",
+            "DELETE FROM project_groups WHERE org_id = $1 AND group_id = $2",
             "DELETE FROM groups WHERE org_id = $1 AND id = $2",
         ] {
             let stmt = change.tx.prepare_cached(sql).await?;

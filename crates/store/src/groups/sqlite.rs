@@ -146,6 +146,7 @@ impl GroupStore for SqliteStore {
             for sql in [
                 "DELETE FROM group_users WHERE org = ?1 AND group_id = ?2",
                 "DELETE FROM group_roles WHERE org = ?1 AND group_id = ?2",
+                "DELETE FROM project_groups WHERE org = ?1 AND group_id = ?2",
                 "DELETE FROM groups WHERE org = ?1 AND id = ?2",
             ] {
                 change

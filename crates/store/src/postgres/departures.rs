@@ -26,10 +26,16 @@ pub(crate) async fn place(
     );
     let stmt = client.prepare_cached(&sql).await?;
     let row = client
-        .query_opt(&stmt, &[&org.as_str(), &parent, &after.as_str(), &list.list])
+        .query_opt(
+            &stmt,
+            &[&org.as_str(), &parent, &after.as_str(), &list.list],
+        )
         .await?;
     match row {
-        Some(row) => Ok(query.placed(Some(Position::new(row.try_get(0)?, row.try_get::<_, String>(1)?)))),
+        Some(row) => Ok(query.placed(Some(Position::new(
+            row.try_get(0)?,
+            row.try_get::<_, String>(1)?,
+        )))),
         None => Err(StoreError::unknown_cursor(list.kind, after)),
     }
 }
@@ -51,7 +57,13 @@ pub(crate) async fn record(
     client
         .execute(
             &stmt,
-            &[&org.as_str(), &list.list, &parent, &position.id, &position.at],
+            &[
+                &org.as_str(),
+                &list.list,
+                &parent,
+                &position.id,
+                &position.at,
+            ],
         )
         .await?;
     Ok(())

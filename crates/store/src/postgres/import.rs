@@ -44,13 +44,14 @@ const CREATE_STAGING: &str = "CREATE TEMPORARY TABLE import_staging (
     is_scim_managed BOOLEAN NOT NULL,
     api_key_last_used_at BIGINT,
     technical_level TEXT,
-    developer_persona TEXT
+    developer_persona TEXT,
+    joins_default BOOLEAN NOT NULL
 ) ON COMMIT DROP";
 
 const COPY_STAGING: &str = "COPY import_staging (line, id, added_at, created, name, email, \
     email_folded, role, is_default, picture, enabled, banned, banned_at, is_service_account, \
     is_scale_tier_authorized_purchaser, is_scim_managed, api_key_last_used_at, technical_level, \
-    developer_persona) FROM STDIN (FORMAT binary)";
+    developer_persona, joins_default) FROM STDIN (FORMAT binary)";
 
 const STAGING_TYPES: &[Type] = &[
     Type::INT8,
@@ -72,6 +73,7 @@ const STAGING_TYPES: &[Type] = &[
     Type::INT8,
     Type::TEXT,
     Type::TEXT,
+    Type::BOOL,
 ];
 
 /// The columns an import writes (not the columns reads select: `crate::row::USER_COLUMNS`).
@@ -108,6 +110,15 @@ pub(crate) async fn import(
         )
         .await?
         .try_get(0)?;
+    // The users new to the organization that join its Default project, told before the write
+    // makes every staged user live.
+    tx.execute(
+        "CREATE TEMPORARY TABLE import_joining ON COMMIT DROP AS SELECT s.id FROM import_staging s \
+         LEFT JOIN users u ON u.org_id = $1 AND u.id = s.id \
+         WHERE s.joins_default AND (u.id IS NULL OR u.deleted)",
+        &[&org.as_str()],
+    )
+    .await?;
     tx.batch_execute("SAVEPOINT import_write").await?;
     let written = if has_users {
         replace_or_insert(tx, org, started).await
@@ -116,6 +127,7 @@ pub(crate) async fn import(
     };
     match written {
         Ok(replaced) => {
+            join_default_project(tx, org).await?;
             summary.replaced = replaced;
             summary.created -= replaced;
             Ok(summary)
@@ -135,6 +147,20 @@ pub(crate) async fn import(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Makes the users of `import_joining` members of the organization's Default project, owners as
+/// owners and readers as members, from when they were added.
+async fn join_default_project(tx: &Transaction<'_>, org: &OrgId) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO project_users (org_id, project_id, user_id, role, added_at) \
+         SELECT $1, p.id, u.id, CASE u.role WHEN 'owner' THEN 'owner' ELSE 'member' END, \
+         u.added_at FROM import_joining j JOIN users u ON u.org_id = $1 AND u.id = j.id \
+         JOIN projects p ON p.org_id = $1 AND p.is_default ON CONFLICT DO NOTHING",
+        &[&org.as_str()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// One record as it is staged.
@@ -188,7 +214,7 @@ async fn stage(
                     break 'chunks;
                 }
             };
-            summary.count(&user, None);
+            summary.count(None);
             let line = i64::try_from(user.line).context("line number out of range")?;
             let email = user.email.as_ref();
             writer
@@ -213,6 +239,7 @@ async fn stage(
                     &user.api_key_last_used_at,
                     &user.technical_level,
                     &user.developer_persona,
+                    &!user.had_projects,
                 ])
                 .await?;
         }

@@ -3,6 +3,8 @@
 
 use deadpool_postgres::GenericClient;
 
+use crate::projects::ImportedProject;
+use crate::projects::postgres as projects;
 use crate::roles::postgres::custom_role_in;
 use crate::transfer::{DirectoryItem, DirectorySummary, SetAside, unknown};
 use crate::{ImportError, OrgId, Role, StoreError, now};
@@ -31,6 +33,7 @@ async fn exists(
 
 const LIVE_USER: &str = "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted";
 const GROUP: &str = "SELECT 1 FROM groups WHERE org_id = $1 AND id = $2";
+const PROJECT: &str = "SELECT 1 FROM projects WHERE org_id = $1 AND id = $2";
 
 /// Memberships of consecutive `group.user` lines, written with one statement: line by line,
 /// a round trip each made a 100,000-user seed take a minute.
@@ -253,6 +256,43 @@ pub(crate) async fn apply(
                     &[&org.as_str(), &group.as_str(), &role.as_str(), &started],
                 )
                 .await?;
+            }
+            DirectoryItem::Project {
+                id,
+                name,
+                created_at,
+                archived_at,
+                is_default,
+                external_key_id,
+                residency,
+            } => {
+                let project = ImportedProject {
+                    id,
+                    name,
+                    created_at: created_at.unwrap_or(started),
+                    archived_at: *archived_at,
+                    is_default: *is_default,
+                    external_key_id: external_key_id.as_deref(),
+                    residency: *residency,
+                };
+                projects::import_project(tx, org, &project)
+                    .await
+                    .map_err(|e| refused(n, "id", e))?;
+            }
+            DirectoryItem::ProjectUser {
+                project,
+                user,
+                role,
+                added_at,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str()).await? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                if !exists(tx, LIVE_USER, org, user).await? {
+                    return Err(unknown(n, "id", "user", user).into());
+                }
+                projects::import_member(tx, org, project, user, *role, added_at.unwrap_or(started))
+                    .await?;
             }
         }
         summary.count(&line.item);

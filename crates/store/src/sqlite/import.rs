@@ -5,6 +5,7 @@
 //! with a plain `INSERT`, and only when SQLite refuses one does the import look, in memory and in
 //! file order, for the first offending line to report.
 
+use crate::projects::sqlite::DefaultMemberships;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{ErrorCode, Transaction};
@@ -61,6 +62,7 @@ pub(crate) fn import_into_empty_org(
         }
     };
     let mut writer = BulkWriter::start(tx, org)?;
+    let mut memberships = DefaultMemberships::start(tx, org)?;
     let mut batch: Vec<NewUser> = Vec::with_capacity(ROWS_PER_INSERT);
     for record in source {
         let mut user = match record {
@@ -73,17 +75,17 @@ pub(crate) fn import_into_empty_org(
             .take()
             .unwrap_or_else(UserId::generate)
             .into_string();
-        summary.count(&user, None);
+        summary.count(None);
         written.push(Written {
             line: user.line,
             id: id.clone(),
             email: user.email.clone(),
         });
-        batch.push(NewUser {
-            added_at: user.resolved_added_at(None, started),
-            id,
-            user,
-        });
+        let added_at = user.resolved_added_at(None, started);
+        if !user.had_projects {
+            memberships.join(&id, user.role, added_at)?;
+        }
+        batch.push(NewUser { added_at, id, user });
         if batch.len() == ROWS_PER_INSERT {
             writer.insert(&batch).map_err(|e| refused(&written, e))?;
             batch.clear();

@@ -283,6 +283,6 @@ mod tests {
         other.commit().unwrap();
 
         opening.join().unwrap().unwrap();
-        assert_eq!(applied_versions(&path), [1, 2, 3]);
+        assert_eq!(applied_versions(&path), [1, 2, 3, 4]);
     }
 }

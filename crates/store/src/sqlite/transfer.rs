@@ -3,6 +3,8 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::projects::ImportedProject;
+use crate::projects::sqlite as projects;
 use crate::roles::sqlite::custom_role_in;
 use crate::transfer::{DirectoryItem, DirectorySummary, SetAside, unknown};
 use crate::{ImportError, OrgId, Role, StoreError, now};
@@ -26,6 +28,7 @@ fn exists(tx: &Transaction<'_>, sql: &str, org: i64, id: &str) -> Result<bool, S
 
 const LIVE_USER: &str = "SELECT 1 FROM users WHERE org = ?1 AND id = ?2 AND deleted = 0";
 const GROUP: &str = "SELECT 1 FROM groups WHERE org = ?1 AND id = ?2";
+const PROJECT: &str = "SELECT 1 FROM projects WHERE org = ?1 AND id = ?2";
 
 /// Applies the set-aside lines in file order.
 pub(crate) fn apply(
@@ -147,6 +150,47 @@ pub(crate) fn apply(
                     "INSERT OR IGNORE INTO group_roles (org, group_id, role_id, assigned_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
                 .execute(params![org, group.as_str(), role.as_str(), started])?;
+            }
+            DirectoryItem::Project {
+                id,
+                name,
+                created_at,
+                archived_at,
+                is_default,
+                external_key_id,
+                residency,
+            } => {
+                let project = ImportedProject {
+                    id,
+                    name,
+                    created_at: created_at.unwrap_or(started),
+                    archived_at: *archived_at,
+                    is_default: *is_default,
+                    external_key_id: external_key_id.as_deref(),
+                    residency: *residency,
+                };
+                projects::import_project(tx, org, &project).map_err(|e| refused(n, "id", e))?;
+            }
+            DirectoryItem::ProjectUser {
+                project,
+                user,
+                role,
+                added_at,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str())? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                if !exists(tx, LIVE_USER, org, user)? {
+                    return Err(unknown(n, "id", "user", user).into());
+                }
+                projects::import_member(
+                    tx,
+                    org,
+                    project,
+                    user,
+                    *role,
+                    added_at.unwrap_or(started),
+                )?;
             }
         }
         summary.count(&line.item);

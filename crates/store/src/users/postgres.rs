@@ -12,7 +12,7 @@ use crate::postgres::{
     ANALYZE_AFTER_ROWS, Change, PostgresStore, import, insert_organization, lock_organization,
     transfer,
 };
-use crate::row::USER_COLUMNS;
+use crate::row::{POSTGRES_USER_PROJECTS, USER_COLUMNS};
 use crate::{ImportSource, ImportSummary, Kind, OrgId, StoreError, now};
 
 fn user_from_row(row: &Row) -> Result<User, StoreError> {
@@ -34,6 +34,7 @@ fn user_from_row(row: &Row) -> Result<User, StoreError> {
         api_key_last_used_at: row.try_get(14)?,
         technical_level: row.try_get(15)?,
         developer_persona: row.try_get(16)?,
+        projects: row.try_get(17)?,
     };
     Ok(fields.to_user())
 }
@@ -43,8 +44,9 @@ pub(crate) async fn live_user(
     org: &OrgId,
     id: &str,
 ) -> Result<User, StoreError> {
-    let sql =
-        format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted");
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, {POSTGRES_USER_PROJECTS} FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted"
+    );
     let stmt = client.prepare_cached(&sql).await?;
     match client.query_opt(&stmt, &[&org.as_str(), &id]).await? {
         Some(row) => user_from_row(&row),
@@ -121,7 +123,7 @@ impl UserStore for PostgresStore {
         let rows = match &query.emails {
             None => {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND NOT deleted \
+                    "SELECT {USER_COLUMNS}, {POSTGRES_USER_PROJECTS} FROM users WHERE org_id = $1 AND NOT deleted \
                      AND (added_at, id) > ($2, $3) ORDER BY added_at, id LIMIT $4"
                 );
                 let stmt = client.prepare_cached(&sql).await?;
@@ -131,7 +133,7 @@ impl UserStore for PostgresStore {
             }
             Some(filter) => {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND NOT deleted \
+                    "SELECT {USER_COLUMNS}, {POSTGRES_USER_PROJECTS} FROM users WHERE org_id = $1 AND NOT deleted \
                      AND (added_at, id) > ($2, $3) AND email_folded = ANY($5) \
                      ORDER BY added_at, id LIMIT $4"
                 );
@@ -199,6 +201,8 @@ impl UserStore for PostgresStore {
             let stmt = tx.prepare_cached(sql).await?;
             tx.execute(&stmt, &[&org.as_str(), &id]).await?;
         }
+        crate::projects::postgres::end_memberships_of(&mut change, org, id).await?;
+        crate::project_keys::postgres::delete_keys_of_user(&mut change, org, id).await?;
         change.record(AuditEvent::new("user.deleted", id, serde_json::json!({})));
         change.commit().await
     }

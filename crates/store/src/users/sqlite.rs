@@ -11,7 +11,8 @@ use rusqlite::types::{FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{UserChange, UserPage, UserQuery, UserStore, rules};
-use crate::row::{USER_JSON_CAPACITY, user_columns, user_columns_of_u};
+use crate::projects::sqlite::DefaultMemberships;
+use crate::row::{USER_JSON_CAPACITY, sqlite_user_projects, user_columns, user_columns_of_u};
 use crate::sqlite::{Change, SqliteStore, import, org_of_param1, org_seq, transfer};
 use crate::{ImportSource, ImportSummary, Kind, OrgId, StoreError, UserId, now};
 
@@ -39,6 +40,7 @@ fn user_fields<'r>(row: &'r Row<'_>) -> Result<UserFields<'r>, StoreError> {
         api_key_last_used_at: opt_int(14)?,
         technical_level: opt_text(15)?,
         developer_persona: opt_text(16)?,
+        projects: opt_text(17)?,
     })
 }
 
@@ -57,6 +59,8 @@ fn column<'r, T>(
 const LIVE_USER_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
+    ", ",
+    sqlite_user_projects!("users"),
     " FROM users WHERE org = ",
     org_of_param1!(),
     " AND id = ?2 AND deleted = 0"
@@ -66,6 +70,8 @@ const LIVE_USER_SQL: &str = concat!(
 const LIST_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
+    ", ",
+    sqlite_user_projects!("users"),
     " FROM users WHERE org = ",
     org_of_param1!(),
     " AND deleted = 0 ORDER BY added_at, id LIMIT ?2"
@@ -75,6 +81,8 @@ const LIST_SQL: &str = concat!(
 const LIST_AFTER_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
+    ", ",
+    sqlite_user_projects!("users"),
     " FROM users WHERE org = ",
     org_of_param1!(),
     " AND deleted = 0 \
@@ -89,6 +97,8 @@ const LIST_AFTER_SQL: &str = concat!(
 const LIST_BY_EMAIL_SQL: &str = concat!(
     "SELECT ",
     user_columns_of_u!(),
+    ", ",
+    sqlite_user_projects!("u"),
     " FROM json_each(?5) AS wanted CROSS JOIN users AS u \
      ON u.org = ",
     org_of_param1!(),
@@ -221,6 +231,8 @@ impl UserStore for SqliteStore {
                         .execute(params![change.org, id])?;
                 }
             }
+            crate::projects::sqlite::end_memberships_of(change, &id)?;
+            crate::project_keys::sqlite::delete_keys_of_user(change, &id)?;
             change.record(crate::audit::AuditEvent::new(
                 "user.deleted",
                 id.as_str(),
@@ -403,6 +415,7 @@ fn import_records(
         import::insert_sql(1)
     ))?;
     let started = now();
+    let mut memberships = DefaultMemberships::start(tx, org)?;
     for record in source {
         let user = record?;
         let id = user
@@ -425,7 +438,11 @@ fn import_records(
             }
         }
         let added_at = user.resolved_added_at(existing, started);
-        summary.count(&user, existing);
+        summary.count(existing);
+        let is_new = !matches!(existing, Some((_, false)));
+        if is_new && !user.had_projects {
+            memberships.join(&id, user.role, added_at)?;
+        }
         let row = import::NewUser { id, added_at, user };
         import::bind_user(&mut upsert, 0, org, &row)?;
         upsert.raw_execute()?;
