@@ -138,13 +138,17 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         String::new()
     } else {
         format!(
-            ", {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members",
+            ", {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project \
+             members, {} project groups, {} service accounts, {} project API keys",
             directory.roles,
             directory.groups,
             directory.memberships,
             directory.assignments,
             directory.projects,
-            directory.project_members
+            directory.project_members,
+            directory.project_groups,
+            directory.service_accounts,
+            directory.project_keys
         )
     };
     eprintln!(

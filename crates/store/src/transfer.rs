@@ -13,10 +13,12 @@ use serde_json::Value;
 
 use crate::body::{BodyError, BodyObject, invalid};
 use crate::groups::GroupName;
-use crate::ids::{GroupId, ProjectId, RoleId};
+use crate::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId};
 use crate::import::{ImportError, ImportedUser};
+use crate::project_keys::{KeyName, OwnerType};
 use crate::projects::{ProjectName, ProjectRole, RESIDENCIES};
 use crate::roles::{Permissions, RoleName};
+use crate::service_accounts::{ServiceAccountName, ServiceAccountRole};
 
 /// One line of an import file.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +117,50 @@ pub enum DirectoryItem {
         /// When the user joined; the import's time when absent.
         added_at: Option<i64>,
     },
+    /// `project.group`: a group's access to a project, with `role` the id of a project role.
+    ProjectGroup {
+        /// The project.
+        project: ProjectId,
+        /// The group.
+        group: GroupId,
+        /// `role-api-project-owner__api-project__{project}` or the member one.
+        role: String,
+        /// When access was granted; the import's time when absent.
+        created_at: Option<i64>,
+    },
+    /// `organization.project.service_account`: created or replaced by id.
+    ServiceAccount {
+        /// Its project.
+        project: ProjectId,
+        /// Its id (generated when absent).
+        id: ServiceAccountId,
+        /// Its name.
+        name: ServiceAccountName,
+        /// Its role in the project.
+        role: ServiceAccountRole,
+        /// Unix seconds; the import's time when absent.
+        created_at: Option<i64>,
+    },
+    /// `organization.project.api_key`: a key of a project, created or replaced by id; it
+    /// authenticates nothing here, and `value_sha256` keeps its secret's hash for the record.
+    ProjectKey {
+        /// Its project.
+        project: ProjectId,
+        /// Its id (generated when absent).
+        id: ApiKeyId,
+        /// Its name.
+        name: KeyName,
+        /// The redacted secret it is listed with.
+        redacted_value: String,
+        /// Unix seconds; the import's time when absent.
+        created_at: Option<i64>,
+        /// Unix seconds of its last use.
+        last_used_at: Option<i64>,
+        /// `user` or `service_account`, and the owner's id.
+        owner: (OwnerType, String),
+        /// The SHA-256 of its secret.
+        value_sha256: Option<[u8; 32]>,
+    },
 }
 
 impl DirectoryItem {
@@ -124,6 +170,10 @@ impl DirectoryItem {
             Self::GroupUser { user, .. }
             | Self::UserRole { user, .. }
             | Self::ProjectUser { user, .. } => Some(user),
+            Self::ProjectKey {
+                owner: (OwnerType::User, user),
+                ..
+            } => Some(user),
             _ => None,
         }
     }
@@ -322,15 +372,113 @@ impl DirectoryLine {
                     added_at: body.optional_i64("added_at")?,
                 })
             }
+            orgusers_api::projects::PROJECT_GROUP_OBJECT => {
+                body.only(&[
+                    "object",
+                    "project_id",
+                    "group_id",
+                    "group_name",
+                    "group_type",
+                    "role",
+                    "created_at",
+                ])?;
+                Ok(DirectoryItem::ProjectGroup {
+                    project: ProjectId::from_stored(body.required_str("project_id")?.to_owned()),
+                    group: GroupId::from_stored(body.required_str("group_id")?.to_owned()),
+                    role: body.required_str("role")?.to_owned(),
+                    created_at: body.optional_i64("created_at")?,
+                })
+            }
+            orgusers_api::projects::SERVICE_ACCOUNT_OBJECT => {
+                body.only(&["object", "project_id", "id", "name", "role", "created_at"])?;
+                let role = body.required_enum("role", &["owner", "member", "none"])?;
+                Ok(DirectoryItem::ServiceAccount {
+                    project: ProjectId::from_stored(body.required_str("project_id")?.to_owned()),
+                    id: match body.optional_str("id")? {
+                        Some(id) => ServiceAccountId::from_stored(external_id("id", id)?),
+                        None => ServiceAccountId::generate(),
+                    },
+                    name: ServiceAccountName::parse(body.required_str("name")?)
+                        .map_err(|e| invalid("name", e))?,
+                    role: ServiceAccountRole::parse(role).unwrap_or(ServiceAccountRole::None),
+                    created_at: body.optional_i64("created_at")?,
+                })
+            }
+            orgusers_api::projects::PROJECT_API_KEY_OBJECT => Self::project_key(body, value),
             other => Err(invalid(
                 "object",
                 format!(
                     "'{other}' is no kind of this file; expected one of 'organization.user', \
                      'role', 'group', 'group.user', 'user.role', 'group.role', \
-                     'organization.project' or 'organization.project.user'"
+                     'organization.project', 'organization.project.user', 'project.group', \
+                     'organization.project.service_account' or 'organization.project.api_key'"
                 ),
             )),
         }
+    }
+}
+
+impl DirectoryLine {
+    /// An `organization.project.api_key` line: the API shape with `project_id` and, for the
+    /// record, `value_sha256`.
+    fn project_key(body: &BodyObject, value: &Value) -> Result<DirectoryItem, BodyError> {
+        body.only(&[
+            "object",
+            "project_id",
+            "id",
+            "name",
+            "redacted_value",
+            "created_at",
+            "last_used_at",
+            "owner_project_access",
+            "owner",
+            "value_sha256",
+        ])?;
+        let owner = body
+            .object("owner")?
+            .ok_or_else(|| BodyError::Missing("owner".into()))?;
+        let owner_type = owner
+            .required_enum("type", &["user", "service_account"])
+            .map_err(|e| e.within("owner"))?;
+        let (owner_type, nested) = match owner_type {
+            "user" => (OwnerType::User, "user"),
+            _ => (OwnerType::ServiceAccount, "service_account"),
+        };
+        let owner_id = match value["owner"].get(nested).and_then(|o| o.get("id")) {
+            Some(Value::String(id)) => id.clone(),
+            Some(other) => {
+                return Err(BodyError::WrongType {
+                    field: format!("owner.{nested}.id"),
+                    expected: "a string",
+                    got: crate::import::json_type(other),
+                });
+            }
+            None => return Err(BodyError::Missing(format!("owner.{nested}.id"))),
+        };
+        let value_sha256 = match body.optional_str("value_sha256")? {
+            None => None,
+            Some(hex_digest) => Some(
+                hex::decode(hex_digest)
+                    .ok()
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                    .ok_or_else(|| {
+                        invalid("value_sha256", "expected 64 hexadecimal digits (a SHA-256)")
+                    })?,
+            ),
+        };
+        Ok(DirectoryItem::ProjectKey {
+            project: ProjectId::from_stored(body.required_str("project_id")?.to_owned()),
+            id: match body.optional_str("id")? {
+                Some(id) => ApiKeyId::from_stored(external_id("id", id)?),
+                None => ApiKeyId::generate(),
+            },
+            name: KeyName::parse(body.required_str("name")?).map_err(|e| invalid("name", e))?,
+            redacted_value: body.required_str("redacted_value")?.to_owned(),
+            created_at: body.optional_i64("created_at")?,
+            last_used_at: body.optional_i64("last_used_at")?,
+            owner: (owner_type, owner_id),
+            value_sha256,
+        })
     }
 }
 
@@ -409,6 +557,12 @@ pub struct DirectorySummary {
     pub projects: usize,
     /// Project memberships.
     pub project_members: usize,
+    /// Groups' access to projects.
+    pub project_groups: usize,
+    /// Service accounts created or replaced.
+    pub service_accounts: usize,
+    /// Project API keys created or replaced.
+    pub project_keys: usize,
 }
 
 impl DirectorySummary {
@@ -423,6 +577,9 @@ impl DirectorySummary {
             }
             DirectoryItem::Project { .. } => self.projects += 1,
             DirectoryItem::ProjectUser { .. } => self.project_members += 1,
+            DirectoryItem::ProjectGroup { .. } => self.project_groups += 1,
+            DirectoryItem::ServiceAccount { .. } => self.service_accounts += 1,
+            DirectoryItem::ProjectKey { .. } => self.project_keys += 1,
         }
     }
 }
@@ -514,8 +671,9 @@ pub async fn directory_lines(
     Ok(lines)
 }
 
-/// The projects (archived ones included, the Default one marked `is_default`), then every
-/// project's direct members with `project_id`.
+/// The projects (archived ones included, the Default one marked `is_default`), then for every
+/// project its direct members, its groups, its service accounts and its keys, each with
+/// `project_id`.
 async fn project_lines(
     store: &dyn crate::Store,
     org: &crate::OrgId,
@@ -556,6 +714,65 @@ async fn project_lines(
             }
             match (page.has_more, page.items.last()) {
                 (true, Some(last)) => query = page_after(Some(last.user_id.clone())),
+                _ => break,
+            }
+        }
+    }
+    for project in &projects {
+        let all = |after| crate::page::NextQuery {
+            limit: EXPORT_PAGE,
+            order: crate::page::SortOrder::Asc,
+            after,
+        };
+        let mut query = all(None);
+        loop {
+            let page = store.list_project_groups(org, &project.id, &query).await?;
+            for grant in &page.items {
+                let mut line =
+                    serde_json::to_value(grant.to_wire()).map_err(anyhow::Error::from)?;
+                line["role"] = grant.role.role_id(&project.id).into();
+                lines.push(line);
+            }
+            match page.next {
+                Some(next) => query = all(Some(next)),
+                None => break,
+            }
+        }
+    }
+    for project in &projects {
+        let mut query = page_after(None);
+        loop {
+            let page = store
+                .list_service_accounts(org, &project.id, &query)
+                .await?;
+            for account in &page.items {
+                let mut line =
+                    serde_json::to_value(account.to_wire()).map_err(anyhow::Error::from)?;
+                line["project_id"] = project.id.as_str().into();
+                lines.push(line);
+            }
+            match (page.has_more, page.items.last()) {
+                (true, Some(last)) => query = page_after(Some(last.id.to_string())),
+                _ => break,
+            }
+        }
+    }
+    for project in &projects {
+        let mut query = page_after(None);
+        loop {
+            let page = store
+                .list_project_keys(org, &project.id, &query, None)
+                .await?;
+            for key in &page.items {
+                let mut line = serde_json::to_value(key.to_wire()).map_err(anyhow::Error::from)?;
+                line["project_id"] = project.id.as_str().into();
+                if let Some(hash) = &key.value_sha256 {
+                    line["value_sha256"] = hex::encode(hash).into();
+                }
+                lines.push(line);
+            }
+            match (page.has_more, page.items.last()) {
+                (true, Some(last)) => query = page_after(Some(last.id.to_string())),
                 _ => break,
             }
         }

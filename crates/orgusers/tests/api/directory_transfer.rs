@@ -220,3 +220,151 @@ async fn imported_directories_answer_through_the_api(app: TestApp) {
         ["ada"]
     );
 }
+
+on_both_stores!(projects_export_and_import_exactly);
+
+/// Everything that lives in projects goes out in an export and comes back whole: projects
+/// (archived ones too), members, groups' access, service accounts and keys, whose secrets leave
+/// only as hashes.
+async fn projects_export_and_import_exactly(app: TestApp) {
+    const PROJECTS: &str = "/v1/organization/projects";
+    app.import(&users(3)).await;
+    let p = app.post(PROJECTS, r#"{"name":"Search"}"#).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q = app.post(PROJECTS, r#"{"name":"Old"}"#).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (project, user) in [(&p, "u-0001"), (&q, "u-0002")] {
+        let body = json!({"user_id": user, "role": "owner"}).to_string();
+        let added = app
+            .post(&format!("{PROJECTS}/{project}/users"), &body)
+            .await;
+        assert_eq!(added.status, 200, "{}", added.body);
+    }
+    let account = app
+        .post(
+            &format!("{PROJECTS}/{p}/service_accounts"),
+            r#"{"name":"CI"}"#,
+        )
+        .await;
+    assert_eq!(account.status, 200, "{}", account.body);
+    let secret = account.body["api_key"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("{PROJECTS}/{p}/service_accounts"),
+        r#"{"name":"Keyless","create_service_account_only":true}"#,
+    )
+    .await;
+    let group = app
+        .post("/v1/organization/groups", r#"{"name":"Team"}"#)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let role = format!("role-api-project-member__api-project__{p}");
+    let granted = app
+        .post(
+            &format!("{PROJECTS}/{p}/groups"),
+            &json!({"group_id": group, "role": role}).to_string(),
+        )
+        .await;
+    assert_eq!(granted.status, 200, "{}", granted.body);
+    // A key a user owns comes only from an import.
+    let user_key_hash = "ab".repeat(32);
+    app.import(&[json!({
+        "object": "organization.project.api_key", "project_id": p, "id": "key_user1",
+        "name": "Laptop", "redacted_value": "sk-proj-...wxyz", "created_at": 1_700_000_500,
+        "last_used_at": null, "owner": {"type": "user", "user": {"id": "u-0001"}},
+        "value_sha256": user_key_hash,
+    })])
+    .await;
+    app.post(&format!("{PROJECTS}/{q}/archive"), "").await;
+
+    let first = run_ok(&["export", "--database", &app.test_store.url]);
+    assert!(!first.contains(&secret), "secrets never leave");
+    let found = kinds(&first);
+    for kind in [
+        "organization.project",
+        "organization.project.user",
+        "project.group",
+        "organization.project.service_account",
+        "organization.project.api_key",
+    ] {
+        assert!(found.iter().any(|k| k == kind), "{kind} in {found:?}");
+    }
+    let lines: Vec<Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let keys: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["object"] == "organization.project.api_key")
+        .collect();
+    let digest = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(secret.as_bytes()))
+    };
+    let hashes: Vec<&str> = keys
+        .iter()
+        .map(|k| k["value_sha256"].as_str().unwrap())
+        .collect();
+    assert!(hashes.contains(&digest.as_str()), "{hashes:?}");
+    assert!(hashes.contains(&user_key_hash.as_str()), "{hashes:?}");
+
+    let copy = TestStore::fresh(kind_of_url(&app.test_store.url))
+        .await
+        .unwrap();
+    let file = write_lines(&copy, "export.jsonl", &lines);
+    let out = run(&["import", "--database", &copy.url, &file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        run_ok(&["export", "--database", &copy.url]),
+        first,
+        "export, import, export: the same bytes"
+    );
+
+    // Lines that refer to nothing are refused by line and field.
+    let cases = [
+        (
+            json!({"object": "organization.project.service_account", "project_id": "proj_none", "name": "x", "role": "member"}),
+            "field 'project_id': no project 'proj_none'",
+        ),
+        (
+            json!({"object": "organization.project.api_key", "project_id": p, "name": "k", "redacted_value": "sk-...abcd", "owner": {"type": "service_account", "service_account": {"id": "svc_acct_none"}}}),
+            "field 'owner.service_account.id': no service account of this project 'svc_acct_none'",
+        ),
+        (
+            json!({"object": "organization.project.api_key", "project_id": p, "name": "k", "redacted_value": "sk-...abcd", "owner": {"type": "user", "user": {"id": "u-0001"}}, "value_sha256": "xyz"}),
+            "field 'value_sha256': Invalid 'value_sha256': expected 64 hexadecimal digits (a SHA-256).",
+        ),
+        (
+            json!({"object": "project.group", "project_id": p, "group_id": group, "role": "owner"}),
+            "field 'role': '",
+        ),
+    ];
+    for (line, message) in cases {
+        let file = write_lines(&copy, "bad.jsonl", &[line]);
+        let out = run(&["import", "--database", &copy.url, &file]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(message), "{err}\nexpected: {message}");
+    }
+}
+
+fn kind_of_url(url: &str) -> StoreKind {
+    if url.starts_with("postgres") {
+        StoreKind::Postgres
+    } else {
+        StoreKind::Sqlite
+    }
+}

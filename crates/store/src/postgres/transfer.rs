@@ -3,6 +3,8 @@
 
 use deadpool_postgres::GenericClient;
 
+use crate::project_groups::rules::project_role;
+use crate::project_keys::OwnerType;
 use crate::projects::ImportedProject;
 use crate::projects::postgres as projects;
 use crate::roles::postgres::custom_role_in;
@@ -34,6 +36,24 @@ async fn exists(
 const LIVE_USER: &str = "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted";
 const GROUP: &str = "SELECT 1 FROM groups WHERE org_id = $1 AND id = $2";
 const PROJECT: &str = "SELECT 1 FROM projects WHERE org_id = $1 AND id = $2";
+const SERVICE_ACCOUNT_PROJECT: &str =
+    "SELECT project_id FROM service_accounts WHERE org_id = $1 AND id = $2";
+const KEY_PROJECT: &str = "SELECT project_id FROM project_api_keys WHERE org_id = $1 AND id = $2";
+
+/// The project of the row `sql` finds by id, if any.
+async fn project_of(
+    client: &impl GenericClient,
+    sql: &str,
+    org: &OrgId,
+    id: &str,
+) -> Result<Option<String>, StoreError> {
+    let stmt = client.prepare_cached(sql).await?;
+    Ok(client
+        .query_opt(&stmt, &[&org.as_str(), &id])
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?)
+}
 
 /// Memberships of consecutive `group.user` lines, written with one statement: line by line,
 /// a round trip each made a 100,000-user seed take a minute.
@@ -293,6 +313,136 @@ pub(crate) async fn apply(
                 }
                 projects::import_member(tx, org, project, user, *role, added_at.unwrap_or(started))
                     .await?;
+            }
+            DirectoryItem::ProjectGroup {
+                project,
+                group,
+                role,
+                created_at,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str()).await? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                if !exists(tx, GROUP, org, group.as_str()).await? {
+                    return Err(unknown(n, "group_id", "group", group.as_str()).into());
+                }
+                let role =
+                    project_role(project, role).map_err(|e| refused(n, "role", e.to_string()))?;
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO project_groups (org_id, project_id, group_id, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (org_id, project_id, group_id) DO UPDATE SET role = excluded.role, created_at = excluded.created_at",
+                    )
+                    .await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &org.as_str(),
+                        &project.as_str(),
+                        &group.as_str(),
+                        &role.as_str(),
+                        &created_at.unwrap_or(started),
+                    ],
+                )
+                .await?;
+            }
+            DirectoryItem::ServiceAccount {
+                project,
+                id,
+                name,
+                role,
+                created_at,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str()).await? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                let elsewhere = project_of(tx, SERVICE_ACCOUNT_PROJECT, org, id.as_str()).await?;
+                if let Some(other) = elsewhere.filter(|other| other != project.as_str()) {
+                    return Err(refused(
+                        n,
+                        "id",
+                        format!("service account '{id}' belongs to project '{other}'"),
+                    ));
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO service_accounts (org_id, project_id, id, name, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, role = excluded.role, created_at = excluded.created_at",
+                    )
+                    .await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &org.as_str(),
+                        &project.as_str(),
+                        &id.as_str(),
+                        &name.as_str(),
+                        &role.as_str(),
+                        &created_at.unwrap_or(started),
+                    ],
+                )
+                .await?;
+            }
+            DirectoryItem::ProjectKey {
+                project,
+                id,
+                name,
+                redacted_value,
+                created_at,
+                last_used_at,
+                owner: (owner_type, owner_id),
+                value_sha256,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str()).await? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                let owner_known = match owner_type {
+                    OwnerType::User => exists(tx, LIVE_USER, org, owner_id).await?,
+                    OwnerType::ServiceAccount => {
+                        project_of(tx, SERVICE_ACCOUNT_PROJECT, org, owner_id)
+                            .await?
+                            .as_deref()
+                            == Some(project.as_str())
+                    }
+                };
+                if !owner_known {
+                    let (field, kind) = owner_type.import_reference();
+                    return Err(unknown(n, field, kind, owner_id).into());
+                }
+                let elsewhere = project_of(tx, KEY_PROJECT, org, id.as_str()).await?;
+                if let Some(other) = elsewhere.filter(|other| other != project.as_str()) {
+                    return Err(refused(
+                        n,
+                        "id",
+                        format!("API key '{id}' belongs to project '{other}'"),
+                    ));
+                }
+                let stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO project_api_keys (org_id, project_id, id, name, redacted_value, value_sha256, created_at, \
+                         last_used_at, owner_type, owner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, redacted_value = excluded.redacted_value, \
+                         value_sha256 = excluded.value_sha256, created_at = excluded.created_at, \
+                         last_used_at = excluded.last_used_at, owner_type = excluded.owner_type, owner_id = excluded.owner_id",
+                    )
+                    .await?;
+                let hash = value_sha256.as_ref().map(<[u8; 32]>::as_slice);
+                tx.execute(
+                    &stmt,
+                    &[
+                        &org.as_str(),
+                        &project.as_str(),
+                        &id.as_str(),
+                        &name.as_str(),
+                        redacted_value,
+                        &hash,
+                        &created_at.unwrap_or(started),
+                        last_used_at,
+                        &owner_type.as_str(),
+                        owner_id,
+                    ],
+                )
+                .await?;
             }
         }
         summary.count(&line.item);

@@ -174,6 +174,17 @@ pub enum OwnerType {
 }
 
 impl OwnerType {
+    /// The field of an import line that names an owner of this type, and what it names.
+    pub fn import_reference(self) -> (&'static str, &'static str) {
+        match self {
+            Self::User => ("owner.user.id", "user"),
+            Self::ServiceAccount => (
+                "owner.service_account.id",
+                "service account of this project",
+            ),
+        }
+    }
+
     /// The stored and wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -229,6 +240,9 @@ pub struct ProjectKeyRecord {
     pub last_used_at: Option<i64>,
     /// Who owns it.
     pub owner: KeyOwner,
+    /// The SHA-256 of its secret, which an export carries; `None` for a key imported without
+    /// one. Never answered by the API.
+    pub value_sha256: Option<[u8; 32]>,
 }
 
 impl ProjectKeyRecord {
@@ -335,7 +349,7 @@ pub(crate) const HAS_ACCESS_SQL: &str =
 /// its service account `s` and its user `u` (each left-joined) and the user's membership `m`.
 pub(crate) const KEY_COLUMNS: &str = "k.id, k.project_id, k.name, k.redacted_value, k.created_at, \
      k.last_used_at, k.owner_type, k.owner_id, s.name, s.created_at, s.role, u.name, u.email, \
-     u.added_at, m.role";
+     u.added_at, m.role, k.value_sha256";
 
 /// One key row as [`KEY_COLUMNS`] reads it, before it becomes a [`ProjectKeyRecord`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,6 +369,7 @@ pub(crate) struct KeyRow {
     pub user_email: Option<String>,
     pub user_added_at: Option<i64>,
     pub member_role: Option<String>,
+    pub value_sha256: Option<Vec<u8>>,
 }
 
 impl KeyRow {
@@ -388,6 +403,9 @@ impl KeyRow {
             created_at: self.created_at,
             last_used_at: self.last_used_at,
             owner,
+            value_sha256: self
+                .value_sha256
+                .and_then(|hash| <[u8; 32]>::try_from(hash).ok()),
         }
     }
 }

@@ -43,6 +43,7 @@ fn key_from_row(row: &Row) -> Result<ProjectKeyRecord, StoreError> {
         user_email: row.try_get(12)?,
         user_added_at: row.try_get(13)?,
         member_role: row.try_get(14)?,
+        value_sha256: row.try_get(15)?,
     }
     .into_record())
 }

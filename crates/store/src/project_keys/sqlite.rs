@@ -42,6 +42,7 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<ProjectKeyRecord> {
         user_email: row.get(12)?,
         user_added_at: row.get(13)?,
         member_role: row.get(14)?,
+        value_sha256: row.get(15)?,
     }
     .into_record())
 }

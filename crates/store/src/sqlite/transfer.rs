@@ -3,6 +3,8 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::project_groups::rules::project_role;
+use crate::project_keys::OwnerType;
 use crate::projects::ImportedProject;
 use crate::projects::sqlite as projects;
 use crate::roles::sqlite::custom_role_in;
@@ -191,6 +193,115 @@ pub(crate) fn apply(
                     *role,
                     added_at.unwrap_or(started),
                 )?;
+            }
+            DirectoryItem::ProjectGroup {
+                project,
+                group,
+                role,
+                created_at,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str())? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                if !exists(tx, GROUP, org, group.as_str())? {
+                    return Err(unknown(n, "group_id", "group", group.as_str()).into());
+                }
+                let role =
+                    project_role(project, role).map_err(|e| refused(n, "role", e.to_string()))?;
+                tx.prepare_cached(
+                    "INSERT INTO project_groups (org, project_id, group_id, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (org, project_id, group_id) DO UPDATE SET role = excluded.role, created_at = excluded.created_at",
+                )?
+                .execute(params![org, project.as_str(), group.as_str(), role.as_str(), created_at.unwrap_or(started)])?;
+            }
+            DirectoryItem::ServiceAccount {
+                project,
+                id,
+                name,
+                role,
+                created_at,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str())? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                let elsewhere: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT project_id FROM service_accounts WHERE org = ?1 AND id = ?2",
+                    )?
+                    .query_row(params![org, id.as_str()], |r| r.get(0))
+                    .optional()?;
+                if let Some(other) = elsewhere.filter(|other| other != project.as_str()) {
+                    return Err(refused(
+                        n,
+                        "id",
+                        format!("service account '{id}' belongs to project '{other}'"),
+                    ));
+                }
+                tx.prepare_cached(
+                    "INSERT INTO service_accounts (org, project_id, id, name, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (org, id) DO UPDATE SET name = excluded.name, role = excluded.role, created_at = excluded.created_at",
+                )?
+                .execute(params![org, project.as_str(), id.as_str(), name.as_str(), role.as_str(), created_at.unwrap_or(started)])?;
+            }
+            DirectoryItem::ProjectKey {
+                project,
+                id,
+                name,
+                redacted_value,
+                created_at,
+                last_used_at,
+                owner: (owner_type, owner_id),
+                value_sha256,
+            } => {
+                if !exists(tx, PROJECT, org, project.as_str())? {
+                    return Err(unknown(n, "project_id", "project", project.as_str()).into());
+                }
+                let owner_known = match owner_type {
+                    OwnerType::User => exists(tx, LIVE_USER, org, owner_id)?,
+                    OwnerType::ServiceAccount => tx
+                        .prepare_cached(
+                            "SELECT 1 FROM service_accounts WHERE org = ?1 AND id = ?2 AND project_id = ?3",
+                        )?
+                        .query_row(params![org, owner_id, project.as_str()], |_| Ok(()))
+                        .optional()?
+                        .is_some(),
+                };
+                if !owner_known {
+                    let (field, kind) = owner_type.import_reference();
+                    return Err(unknown(n, field, kind, owner_id).into());
+                }
+                let elsewhere: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT project_id FROM project_api_keys WHERE org = ?1 AND id = ?2",
+                    )?
+                    .query_row(params![org, id.as_str()], |r| r.get(0))
+                    .optional()?;
+                if let Some(other) = elsewhere.filter(|other| other != project.as_str()) {
+                    return Err(refused(
+                        n,
+                        "id",
+                        format!("API key '{id}' belongs to project '{other}'"),
+                    ));
+                }
+                tx.prepare_cached(
+                    "INSERT INTO project_api_keys (org, project_id, id, name, redacted_value, value_sha256, created_at, \
+                     last_used_at, owner_type, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                     ON CONFLICT (org, id) DO UPDATE SET name = excluded.name, redacted_value = excluded.redacted_value, \
+                     value_sha256 = excluded.value_sha256, created_at = excluded.created_at, \
+                     last_used_at = excluded.last_used_at, owner_type = excluded.owner_type, owner_id = excluded.owner_id",
+                )?
+                .execute(params![
+                    org,
+                    project.as_str(),
+                    id.as_str(),
+                    name.as_str(),
+                    redacted_value,
+                    value_sha256.as_ref().map(<[u8; 32]>::as_slice),
+                    created_at.unwrap_or(started),
+                    last_used_at,
+                    owner_type.as_str(),
+                    owner_id
+                ])?;
             }
         }
         summary.count(&line.item);
