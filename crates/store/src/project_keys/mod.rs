@@ -563,9 +563,11 @@ mod tests {
             created_at: 5,
             last_used_at: None,
             owner: user(None),
+            value_sha256: Some([7; 32]),
         };
         let wire = serde_json::to_value(record.to_wire()).unwrap();
         assert_eq!(wire["owner_project_access"], "inactive");
+        assert!(wire.get("value_sha256").is_none(), "the hash is never answered");
         assert_eq!(
             wire["owner"],
             json!({"type": "user", "user": {"id": "u", "email": "", "name": "", "created_at": 1, "role": "none"}})
