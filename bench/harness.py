@@ -301,6 +301,94 @@ def targets(r, args):
     ]
 
 
+MEMBERSHIP_PROJECTS = 10
+
+
+def membership_file(path, users, memberships):
+    """A directory of `users` users (owner first, readers after) in `path`: with `memberships`,
+    each in the Default project (as an imported user without `projects` is) and in two of ten
+    other projects; without, in none (every line gives an empty `projects`)."""
+    projects = [f"proj_bench{i:019d}" for i in range(MEMBERSHIP_PROJECTS)]
+    with open(path, "w") as out:
+        for i in range(users):
+            user = {"id": f"user-bench{i:014d}", "email": f"member.{i}@example.com", "name": f"Member {i}",
+                    "role": "owner" if i == 0 else "reader", "added_at": 1_700_000_000 + i}
+            if not memberships:
+                user["projects"] = {"object": "list", "data": []}
+            out.write(json.dumps(user) + "\n")
+        if memberships:
+            for n, project in enumerate(projects):
+                out.write(json.dumps({"object": "organization.project", "id": project, "name": f"Product {n}",
+                                      "created_at": 1_690_000_000 + n}) + "\n")
+            for i in range(users):
+                for project in (projects[i % MEMBERSHIP_PROJECTS], projects[(i + 3) % MEMBERSHIP_PROJECTS]):
+                    out.write(json.dumps({"object": "organization.project.user", "project_id": project,
+                                          "id": f"user-bench{i:014d}", "role": "member",
+                                          "added_at": 1_700_000_000 + i}) + "\n")
+
+
+def run_memberships(args, work):
+    """Users' list at limit 20 and 100 on two SQLite stores of the same users: one where every
+    user is in 3 projects, one where none is in any. Rounds alternate between the two servers;
+    the figure is the median of the rounds' ratios (with / without)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGUSERS_")}
+    servers = {}
+    for label, memberships in (("without memberships", False), ("3 projects per user", True)):
+        path = work / f"memberships-{memberships}.jsonl"
+        membership_file(path, args.membership_users, memberships)
+        database = f"sqlite://{work / f'memberships-{memberships}.db'}"
+        log(f"[memberships] importing {args.membership_users:,} users, {label}")
+        subprocess.run([str(ORGUSERS), "import", "--database", database, str(path)], check=True, env=env,
+                       stderr=subprocess.DEVNULL)
+        server, port = start([str(ORGUSERS), "serve", "--listen", "127.0.0.1:0", "--database", database,
+                              "--admin-key", KEY], env=env, log_file=work / f"memberships-{memberships}.log")
+        while True:
+            try:
+                if get(port, "/v1/organization/users?limit=1")[0] == 200:
+                    break
+            except OSError:
+                pass
+        status, body = get(port, "/v1/organization/users?limit=1")
+        projects = len(json.loads(body)["data"][0]["projects"]["data"])
+        if projects != (3 if memberships else 0):
+            raise SystemExit(f"[memberships] {label}: the first user has {projects} projects")
+        servers[label] = (server, port)
+    c = max(args.connections)
+    rows = []
+    for limit in (20, 100):
+        path = f"/v1/organization/users?limit={limit}"
+        runs = {label: [] for label in servers}
+        for round_no in range(args.rounds):
+            for label, (server, port) in servers.items():
+                env_wrk = {"BENCH_KEY": KEY, "BENCH_DIR": str(BENCH), "BENCH_PATH": path}
+                runs[label].append(wrk(port, server.pid, "fixed.lua", env_wrk, c, args))
+        without, with_ = runs["without memberships"], runs["3 projects per user"]
+        rows.append({
+            "workload": f"list first page, limit {limit}, {c} connections",
+            "without_rps": median_of(without, "rps"), "with_rps": median_of(with_, "rps"),
+            "without_cpu_us": median_of(without, "cpu_us"), "with_cpu_us": median_of(with_, "cpu_us"),
+            "ratio": statistics.median(w["rps"] / o["rps"] for w, o in zip(with_, without)),
+            "rounds": runs,
+        })
+    for server, _ in servers.values():
+        stop(server)
+    return {"label": "memberships", "users": args.membership_users, "rows": rows}
+
+
+def memberships_markdown(r):
+    lines = [f"### Users' list with and without project memberships (SQLite, {r['users']:,} users)", "",
+             "| workload | without: req/s | 3 projects: req/s | without: CPU µs/req | 3 projects: CPU µs/req | "
+             "ratio (rounds' median) |", "|---|---:|---:|---:|---:|---:|"]
+    for row in r["rows"]:
+        lines.append(f"| {row['workload']} | {row['without_rps']:,.0f} | {row['with_rps']:,.0f} | "
+                     f"{row['without_cpu_us']:.1f} | {row['with_cpu_us']:.1f} | {row['ratio']:.0%} |")
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for row in r["rows"]:
+        lines.append(f"| {row['workload']}: with 3 projects per user ≥ 90 % of without | {row['ratio']:.0%} | "
+                     f"{'yes' if row['ratio'] >= 0.9 else 'no'} |")
+    return lines + [""]
+
+
 def markdown(all_results, args, command):
     lines = [f"Command: `{command}`", "",
              f"Machine: {os.cpu_count()} cores; wrk -t{args.threads} -d{args.duration}s on loopback at "
@@ -310,6 +398,9 @@ def markdown(all_results, args, command):
              f"request, to a file). Figures are medians of the rounds; CPU is the server's user + system "
              f"time per request.", ""]
     for r in all_results:
+        if r["label"] == "memberships":
+            lines += memberships_markdown(r)
+            continue
         lines += [f"### {r['label']}", "",
                   "| workload | bytes | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req | ceiling req/s | "
                   "ceiling CPU µs/req | ratio |",
@@ -354,9 +445,16 @@ def main():
                         help=f"without --postgres: where to (re)create the database {BENCH_PG_DATABASE} "
                              f"(default {DEFAULT_PG_ADMIN_URL})")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--membership-users", type=int,
+                        help="users of the two stores of the memberships comparison "
+                             "(default: --users, at most 100,000)")
+    parser.add_argument("--only-memberships", action="store_true",
+                        help="run only users' list with and without project memberships")
     parser.add_argument("--orgusers", metavar="PATH", type=pathlib.Path,
                         help="the orgusers binary to measure (default: this tree's release build)")
     args = parser.parse_args()
+    if args.membership_users is None:
+        args.membership_users = min(args.users, 100_000)
     if args.orgusers:
         global ORGUSERS
         ORGUSERS = args.orgusers.resolve()
@@ -366,7 +464,9 @@ def main():
         work = pathlib.Path(tmp)
         # (label, database served, database the export is imported into)
         stores = [("SQLite", f"sqlite://{work / 'bench.db'}", f"sqlite://{work / 'imported.db'}")]
-        if not args.no_postgres:
+        if args.only_memberships:
+            stores = []
+        elif not args.no_postgres:
             url = prepare_postgres(args.postgres, args.postgres_admin, BENCH_PG_DATABASE)
             imported = url and prepare_postgres(None, args.postgres_admin, BENCH_PG_IMPORT_DATABASE)
             if url and imported:
@@ -375,6 +475,8 @@ def main():
             results.append(run_store(label, database, import_database, args, work))
             # Written after each store, so a long run keeps what it measured.
             write_results(results, args, command)
+        results.append(run_memberships(args, work))
+        write_results(results, args, command)
     print(markdown(results, args, command))
 
 

@@ -11,7 +11,8 @@ on_fresh_stores!(
     writes_are_visible_through_every_instance,
     a_walk_across_instances_visits_everyone_once,
     the_owner_guard_holds_across_instances,
-    role_assignments_race_across_instances
+    role_assignments_race_across_instances,
+    project_members_race_across_instances
 );
 
 async fn writes_are_visible_through_every_instance(store: TestStore) {
@@ -161,6 +162,63 @@ async fn role_assignments_race_across_instances(store: TestStore) {
     assert_eq!((x.status, y.status), (200, 200));
     let held: Vec<String> = b.get(&o1_roles).await.ids();
     assert_eq!(held.iter().filter(|id| **id == role).count(), 1, "{held:?}");
+}
+
+/// Adds, removes and user deletions racing through two instances: the same user added twice at
+/// once joins once (the other add is the contract's 400), a remove and a re-add leave the
+/// membership in one of its two states, and a deleted user leaves no membership behind.
+async fn project_members_race_across_instances(store: TestStore) {
+    let store = Arc::new(store);
+    let a = TestApp::spawn_on(Arc::clone(&store)).await;
+    let b = TestApp::spawn_on(Arc::clone(&store)).await;
+    a.import(&users(6)).await;
+    let project = a
+        .post("/v1/organization/projects", r#"{"name":"Raced"}"#)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let members = format!("/v1/organization/projects/{project}/users");
+    let add = |user: &str| serde_json::json!({"user_id": user, "role": "member"}).to_string();
+    let count_of = |ids: &[String], user: &str| ids.iter().filter(|id| *id == user).count();
+    for round in 0..8 {
+        let user = format!("u-{:04}", 1 + round % 5);
+        // Two adds of one user at once: one 200, one 400, one membership.
+        let body = add(&user);
+        let (x, y) = tokio::join!(a.post(&members, &body), b.post(&members, &body));
+        let mut statuses = [x.status, y.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 400], "round {round}: {} {}", x.body, y.body);
+        assert_eq!(
+            count_of(&b.get(&members).await.ids(), &user),
+            1,
+            "round {round}"
+        );
+        // A remove through one instance and a re-add through the other: whichever ran second
+        // decides, and the list agrees with the answers.
+        let member = format!("{members}/{user}");
+        let (removed, readded) = tokio::join!(a.delete(&member), b.post(&members, &body));
+        let present = count_of(&a.get(&members).await.ids(), &user);
+        match (removed.status, readded.status) {
+            // The re-add came first (refused: still a member), then the remove.
+            (200, 400) => assert_eq!(present, 0, "round {round}"),
+            // The remove came first, then the re-add.
+            (200, 200) => assert_eq!(present, 1, "round {round}"),
+            other => panic!("round {round}: {other:?}"),
+        }
+        if present == 1 {
+            assert_eq!(a.delete(&member).await.status, 200);
+        }
+    }
+    // A user deleted while being added leaves no membership.
+    let (body, user) = (add("u-0005"), format!("{USERS}/u-0005"));
+    let (added, deleted) = tokio::join!(a.post(&members, &body), b.delete(&user));
+    assert_eq!(deleted.status, 200);
+    assert!([200, 400].contains(&added.status), "{}", added.body);
+    assert_eq!(count_of(&a.get(&members).await.ids(), "u-0005"), 0);
+    let user = a.get(&format!("{members}/u-0005")).await;
+    assert_eq!(user.status, 404);
 }
 
 /// A server whose PostgreSQL database refuses connections answers 500 envelopes quickly, and
