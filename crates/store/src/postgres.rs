@@ -272,3 +272,97 @@ impl OrgStore for PostgresStore {
         Ok(org)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use refinery::Target;
+
+    use super::*;
+    use crate::page::FirstQuery;
+    use crate::projects::ProjectStore;
+
+    /// A database at the schema before projects (V2), with users, gets each organization's
+    /// Default project and its live users as members when a store opens it. Runs where
+    /// `ORGUSERS_TEST_POSTGRES_URL` names a server, in a database of its own.
+    #[tokio::test]
+    async fn stores_before_projects_get_their_default_project() {
+        let Ok(base) = std::env::var("ORGUSERS_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: ORGUSERS_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let name = format!(
+            "orgusers_migrate_{}",
+            crate::domain::random_alphanumeric(12)
+        )
+        .to_lowercase();
+        let (admin, connection) = tokio_postgres::connect(&base, NoTls).await.unwrap();
+        tokio::spawn(connection);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let (head, tail) = base.split_at(base.find('?').unwrap_or(base.len()));
+        let url = format!("{}/{name}{tail}", &head[..head.rfind('/').unwrap()]);
+        {
+            let (mut client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+            tokio::spawn(connection);
+            embedded::migrations::runner()
+                .set_target(Target::Version(2))
+                .run_async(&mut client)
+                .await
+                .unwrap();
+            client
+                .batch_execute(
+                    "INSERT INTO organizations (id, created_at) VALUES ('org-a', 1);
+                     INSERT INTO users (org_id, id, added_at, deleted, role, created)
+                     VALUES ('org-a', 'user-a', 5, false, 'owner', 1),
+                            ('org-a', 'user-b', 6, false, 'reader', 1),
+                            ('org-a', 'user-gone', 7, true, 'reader', 1);",
+                )
+                .await
+                .unwrap();
+        }
+        let store = PostgresStore::open(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let org = OrgId::parse("org-a").unwrap();
+        let projects = store
+            .list_projects(&org, &FirstQuery::first(), true)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(projects.len(), 1);
+        assert!(projects[0].is_default && projects[0].name == "Default project");
+        let members: Vec<(String, &str)> = store
+            .list_project_users(&org, &projects[0].id, &FirstQuery::first())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|m| (m.user_id, m.role.as_str()))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                ("user-a".to_owned(), "owner"),
+                ("user-b".to_owned(), "member")
+            ]
+        );
+        // New organizations get theirs from the trigger.
+        let other = store
+            .ensure_organization(Some(&OrgId::parse("org-b").unwrap()))
+            .await
+            .unwrap();
+        let theirs = store
+            .list_projects(&other, &FirstQuery::first(), true)
+            .await
+            .unwrap()
+            .items;
+        assert!(theirs.len() == 1 && theirs[0].is_default);
+        drop(store);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+}

@@ -619,6 +619,43 @@ mod tests {
             ]
         );
         assert_eq!(list("org-b").await, [pair("user-a", "B@y.io")]);
+        // Each organization got its Default project, with its users as members: owners as
+        // owners, readers as members.
+        for (org, members) in [
+            (
+                "org-a",
+                vec![
+                    ("user-a", "member"),
+                    ("user-b", "member"),
+                    ("user-c", "owner"),
+                ],
+            ),
+            ("org-b", vec![("user-a", "owner")]),
+        ] {
+            use crate::page::FirstQuery;
+            use crate::projects::ProjectStore;
+            let org = OrgId::parse(org).unwrap();
+            let projects = store
+                .list_projects(&org, &FirstQuery::first(), true)
+                .await
+                .unwrap()
+                .items;
+            assert_eq!(projects.len(), 1);
+            assert!(projects[0].is_default && projects[0].name == "Default project");
+            let found: Vec<(String, &str)> = store
+                .list_project_users(&org, &projects[0].id, &FirstQuery::first())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|m| (m.user_id, m.role.as_str()))
+                .collect();
+            let expected: Vec<(String, &str)> = members
+                .into_iter()
+                .map(|(id, role)| (id.to_owned(), role))
+                .collect();
+            assert_eq!(found, expected);
+        }
 
         let conn = connect(&path).unwrap();
         let duplicate = conn.execute(
