@@ -30,8 +30,9 @@ SCHEMAS = json.loads(
 ERROR_VALIDATOR = jsonschema_rs.validator_for({**SCHEMAS, "$ref": "#/$defs/ErrorResponse"})
 
 # The contract's error table, per operation: 401 for keys, 400 for parameters, bodies and the
-# rules of the state (last owner, predefined roles, unique role names), 404 for unknown ids in the
-# path, 413 for bodies over 1 MiB. Operations of the directory spec that orgusers does not serve
+# rules of the state (last owner, predefined roles, unique role names, changes of an archived
+# project, the Default project's archiving), 404 for unknown ids in the path, 413 for bodies over
+# 1 MiB. Operations of the directory spec that orgusers does not serve
 # are not fuzzed (run.sh selects the paths), so they need no entry.
 READ, LIST, WRITE, REMOVE = {200, 401, 404}, {200, 400, 401, 404}, {200, 400, 401, 404, 413}, {200, 400, 401, 404}
 ALLOWED = {
@@ -61,6 +62,31 @@ ALLOWED = {
     ("POST", "/organization/groups/{group_id}/roles"): WRITE,
     ("GET", "/organization/groups/{group_id}/roles/{role_id}"): READ,
     ("DELETE", "/organization/groups/{group_id}/roles/{role_id}"): READ,
+    # Projects: reads of an archived project answer 200, its changes 400.
+    ("GET", "/organization/projects"): {200, 400, 401},
+    ("POST", "/organization/projects"): {200, 400, 401, 413},
+    ("GET", "/organization/projects/{project_id}"): READ,
+    ("POST", "/organization/projects/{project_id}"): WRITE,
+    ("POST", "/organization/projects/{project_id}/archive"): REMOVE,
+    ("GET", "/organization/projects/{project_id}/users"): LIST,
+    ("POST", "/organization/projects/{project_id}/users"): WRITE,
+    ("GET", "/organization/projects/{project_id}/users/{user_id}"): READ,
+    ("POST", "/organization/projects/{project_id}/users/{user_id}"): WRITE,
+    ("DELETE", "/organization/projects/{project_id}/users/{user_id}"): REMOVE,
+    ("GET", "/organization/projects/{project_id}/service_accounts"): LIST,
+    ("POST", "/organization/projects/{project_id}/service_accounts"): WRITE,
+    ("GET", "/organization/projects/{project_id}/service_accounts/{service_account_id}"): READ,
+    ("POST", "/organization/projects/{project_id}/service_accounts/{service_account_id}"): WRITE,
+    ("DELETE", "/organization/projects/{project_id}/service_accounts/{service_account_id}"): REMOVE,
+    ("POST", "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys"): WRITE,
+    ("GET", "/organization/projects/{project_id}/api_keys"): LIST,
+    ("GET", "/organization/projects/{project_id}/api_keys/{api_key_id}"): READ,
+    ("DELETE", "/organization/projects/{project_id}/api_keys/{api_key_id}"): REMOVE,
+    ("GET", "/organization/projects/{project_id}/groups"): LIST,
+    ("POST", "/organization/projects/{project_id}/groups"): WRITE,
+    # `group_type` is an enumerated query parameter: 400 out of range.
+    ("GET", "/organization/projects/{project_id}/groups/{group_id}"): LIST,
+    ("DELETE", "/organization/projects/{project_id}/groups/{group_id}"): REMOVE,
 }
 
 

@@ -39,8 +39,11 @@ fn project_name(body: &BodyObject, field: &str) -> Result<Option<ProjectName>, A
 }
 
 fn project_role(body: &BodyObject) -> Result<ProjectRole, ApiError> {
-    let role = body.required_enum("role", ProjectRole::NAMES)?;
-    ProjectRole::parse(role).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("role {role}")))
+    // `required_enum` admits only the names of `ProjectRole::NAMES`.
+    Ok(match body.required_enum("role", ProjectRole::NAMES)? {
+        "owner" => ProjectRole::Owner,
+        _ => ProjectRole::Member,
+    })
 }
 
 pub async fn list(

@@ -52,13 +52,11 @@ pub async fn create(
 ) -> Result<Json<ServiceAccountCreated>, ApiError> {
     let body = BodyObject::parse(&body)?;
     body.only(&["name", "create_service_account_only"])?;
-    body.required_str("name")?;
     let new = NewServiceAccount {
-        name: account_name(&body)?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("name was checked")))?,
+        name: ServiceAccountName::parse(body.required_str("name")?)
+            .map_err(|e| invalid("name", e))?,
         without_key: body
-            .nullable_bool("create_service_account_only")?
-            .flatten()
+            .optional_bool("create_service_account_only")?
             .unwrap_or(false),
     };
     let project = ProjectId::from_request(&project);

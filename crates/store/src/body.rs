@@ -166,6 +166,16 @@ impl BodyObject {
         }
     }
 
+    /// A boolean field that may be absent or `null` (both `None`), as a request body's optional
+    /// flags are.
+    pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, BodyError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(Self::wrong(field, "a boolean", other)),
+        }
+    }
+
     /// A boolean field where `null` is a value: absent is `None`, `null` is `Some(None)`.
     pub fn nullable_bool(&self, field: &str) -> Result<Option<Option<bool>>, BodyError> {
         match self.0.get(field) {

@@ -333,7 +333,7 @@ async fn account_bodies_are_checked(app: TestApp) {
             400,
             Some("create_service_account_only"),
             Some("invalid_type"),
-            "Invalid type for 'create_service_account_only': expected a boolean or null, but got a string instead.",
+            "Invalid type for 'create_service_account_only': expected a boolean, but got a string instead.",
         );
     for bad in ["", "[]", "not json", r#""name""#] {
         for target in [&accounts, &path] {

@@ -567,7 +567,10 @@ mod tests {
         };
         let wire = serde_json::to_value(record.to_wire()).unwrap();
         assert_eq!(wire["owner_project_access"], "inactive");
-        assert!(wire.get("value_sha256").is_none(), "the hash is never answered");
+        assert!(
+            wire.get("value_sha256").is_none(),
+            "the hash is never answered"
+        );
         assert_eq!(
             wire["owner"],
             json!({"type": "user", "user": {"id": "u", "email": "", "name": "", "created_at": 1, "role": "none"}})
