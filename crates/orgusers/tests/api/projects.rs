@@ -49,6 +49,7 @@ on_both_stores!(
     project_lists_walk_under_changes,
     projects_are_per_organization,
     groups_are_granted_project_access,
+    users_projects_agree_with_memberships_after_every_change,
 );
 
 async fn every_organization_has_its_default_project(app: TestApp) {
@@ -665,4 +666,112 @@ async fn groups_are_granted_project_access(app: TestApp) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Every user's `projects`, as the users' list shows it, against what the projects' member lists
+/// say: active projects only, oldest first (ties by id), with the member's role.
+async fn assert_projects_agree(app: &TestApp, step: &str) {
+    let mut projects: Vec<Value> = app
+        .get(&format!("{PROJECTS}?include_archived=true&limit=100"))
+        .await
+        .body["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    projects.sort_by_key(|p| {
+        (
+            p["created_at"].as_i64(),
+            p["id"].as_str().map(str::to_owned),
+        )
+    });
+    let mut expected = std::collections::BTreeMap::<String, Vec<Value>>::new();
+    for project in projects.iter().filter(|p| p["status"] == "active") {
+        let id = project["id"].as_str().unwrap();
+        let members = app.get(&format!("{PROJECTS}/{id}/users?limit=100")).await;
+        for member in members.body["data"].as_array().unwrap() {
+            expected
+                .entry(member["id"].as_str().unwrap().to_owned())
+                .or_default()
+                .push(json!({"id": id, "name": project["name"], "role": member["role"]}));
+        }
+    }
+    let users = app.get("/v1/organization/users?limit=100").await;
+    for user in users.body["data"].as_array().unwrap() {
+        let id = user["id"].as_str().unwrap();
+        let want = expected.remove(id).unwrap_or_default();
+        assert_eq!(
+            user["projects"]["data"].as_array().unwrap(),
+            &want,
+            "{step}: user {id}"
+        );
+        let alone = app.get(&format!("/v1/organization/users/{id}")).await;
+        assert_eq!(
+            alone.body["projects"], user["projects"],
+            "{step}: retrieve of {id}"
+        );
+    }
+    assert!(
+        expected.is_empty(),
+        "{step}: members that are no users: {expected:?}"
+    );
+}
+
+async fn users_projects_agree_with_memberships_after_every_change(app: TestApp) {
+    app.import(&users(5)).await;
+    assert_projects_agree(&app, "import").await;
+    let a = project(&app, "A").await;
+    let b = project(&app, "B").await;
+    for (project, user, role) in [
+        (&a, "u-0001", "owner"),
+        (&a, "u-0002", "member"),
+        (&b, "u-0001", "member"),
+    ] {
+        add(&app, project, json!({"user_id": user, "role": role})).await;
+    }
+    assert_projects_agree(&app, "adds").await;
+    app.post(
+        &format!("{PROJECTS}/{a}/users/u-0002"),
+        r#"{"role":"owner"}"#,
+    )
+    .await;
+    assert_projects_agree(&app, "role change").await;
+    app.post(
+        &format!("{PROJECTS}/{a}"),
+        r#"{"name":"A \"quoted\" \u00e9"}"#,
+    )
+    .await;
+    assert_projects_agree(&app, "rename").await;
+    app.delete(&format!("{PROJECTS}/{a}/users/u-0001")).await;
+    assert_projects_agree(&app, "remove").await;
+    app.post(&format!("{PROJECTS}/{b}/archive"), "").await;
+    assert_projects_agree(&app, "archive").await;
+    app.delete("/v1/organization/users/u-0002").await;
+    assert_projects_agree(&app, "user delete").await;
+    // An import that renames a project, adds a member and gives the Default project another id.
+    let default = default_project(&app).await;
+    app.import(&[
+        json!({"id": "u-0009", "email": "nine@x.io"}),
+        json!({"object": "organization.project", "id": a, "name": "A, imported"}),
+        json!({"object": "organization.project.user", "project_id": a, "id": "u-0009", "role": "member"}),
+        json!({"object": "organization.project", "id": "proj_defaultimported", "name": "Default, renamed",
+               "created_at": default["created_at"], "is_default": true}),
+    ])
+    .await;
+    assert_projects_agree(&app, "import of projects").await;
+    assert_eq!(
+        default_project_named(&app, "Default, renamed").await,
+        "proj_defaultimported"
+    );
+}
+
+async fn default_project_named(app: &TestApp, name: &str) -> String {
+    let list = app.get(&format!("{PROJECTS}?limit=100")).await;
+    list.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["id"].as_str())
+        .unwrap()
+        .to_owned()
 }

@@ -53,6 +53,17 @@ SELECT u.org_id, p.id, u.id, CASE u.role WHEN 'owner' THEN 'owner' ELSE 'member'
 FROM users AS u JOIN projects AS p ON p.org_id = u.org_id AND p.is_default
 WHERE NOT u.deleted;
 
+-- The `projects.data` JSON of each user object (its active direct projects, oldest first;
+-- NULL for none), kept by every change of memberships and projects: computed per user on every
+-- read, it more than halved the list's throughput (docs/benchmarks.md).
+ALTER TABLE users ADD COLUMN projects_data TEXT;
+UPDATE users SET projects_data = (SELECT '[' || string_agg('{"id":' || to_json(p.id)::text
+    || ',"name":' || to_json(p.name)::text || ',"role":' || to_json(m.role)::text || '}', ','
+    ORDER BY p.created_at, p.id) || ']'
+    FROM project_users AS m JOIN projects AS p ON p.org_id = m.org_id AND p.id = m.project_id
+    WHERE m.org_id = users.org_id AND m.user_id = users.id AND p.archived_at IS NULL)
+WHERE NOT deleted;
+
 CREATE TABLE service_accounts (
     org_id     TEXT COLLATE "C" NOT NULL,
     project_id TEXT COLLATE "C" NOT NULL,

@@ -47,6 +47,17 @@ SELECT u.org, p.id, u.id, CASE u.role WHEN 'owner' THEN 'owner' ELSE 'member' EN
 FROM users AS u JOIN projects AS p ON p.org = u.org AND p.is_default = 1
 WHERE u.deleted = 0;
 
+-- The `projects.data` JSON of each user object (its active direct projects, oldest first;
+-- NULL for none), kept by every change of memberships and projects: computed per user on every
+-- read, it more than halved the list's throughput (docs/benchmarks.md).
+ALTER TABLE users ADD COLUMN projects_data TEXT;
+UPDATE users SET projects_data = (SELECT '[' || group_concat('{"id":' || json_quote(p.id)
+    || ',"name":' || json_quote(p.name) || ',"role":' || json_quote(m.role) || '}', ','
+    ORDER BY p.created_at, p.id) || ']'
+    FROM project_users AS m JOIN projects AS p ON p.org = m.org AND p.id = m.project_id
+    WHERE m.org = users.org AND m.user_id = users.id AND p.archived_at IS NULL)
+WHERE deleted = 0;
+
 CREATE TABLE service_accounts (
     org        INTEGER NOT NULL,
     project_id TEXT NOT NULL,

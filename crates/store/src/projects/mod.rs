@@ -340,6 +340,18 @@ pub(crate) fn no_such_project(id: &ProjectId) -> StoreError {
     StoreError::not_found(Kind::Project, id.as_str())
 }
 
+/// The users whose `projects` field a change may have changed, whose kept JSON
+/// (`users.projects_data`) each backend then computes again in the change's transaction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Touched<'a> {
+    /// One user: a membership of theirs began, changed or ended.
+    User(&'a str),
+    /// The members of a project that was renamed or archived.
+    MembersOf(&'a ProjectId),
+    /// Every user with a membership, or with one before: an import.
+    Everyone,
+}
+
 /// The tables whose rows belong to a project, by `project_id`: what moves with it when the
 /// Default project takes an imported id.
 pub(crate) const PROJECT_CHILDREN: &[&str] = &[

@@ -6,11 +6,12 @@ use tokio_postgres::Row;
 
 use super::{
     MemberTarget, NewProject, ProjectChange, ProjectMember, ProjectRecord, ProjectRole,
-    ProjectStore, member_event, no_such_project, project_event, rules,
+    ProjectStore, Touched, member_event, no_such_project, project_event, rules,
 };
 use crate::ids::ProjectId;
 use crate::page::{FirstList, FirstQuery, Position};
 use crate::postgres::{Change, PostgresStore, departures};
+use crate::row::POSTGRES_USER_PROJECTS;
 use crate::{Kind, OrgId, StoreError, now};
 
 const PROJECT_COLUMNS: &str =
@@ -149,6 +150,33 @@ async fn users_named(
     Ok((by_id, by_email))
 }
 
+/// Computes the `projects` field of the users a change touched again (`users.projects_data`).
+pub(crate) async fn refresh(
+    client: &impl GenericClient,
+    org: &OrgId,
+    touched: Touched<'_>,
+) -> Result<(), StoreError> {
+    let (which, id) = match touched {
+        Touched::User(user) => ("id = $2", user),
+        Touched::MembersOf(project) => (
+            "id IN (SELECT user_id FROM project_users WHERE org_id = $1 AND project_id = $2)",
+            project.as_str(),
+        ),
+        Touched::Everyone => (
+            "NOT deleted AND $2 = '' AND (projects_data IS NOT NULL \
+             OR id IN (SELECT user_id FROM project_users WHERE org_id = $1))",
+            "",
+        ),
+    };
+    let stmt = client
+        .prepare_cached(&format!(
+            "UPDATE users SET projects_data = {POSTGRES_USER_PROJECTS} WHERE org_id = $1 AND {which}"
+        ))
+        .await?;
+    client.execute(&stmt, &[&org.as_str(), &id]).await?;
+    Ok(())
+}
+
 /// Ends `member`'s membership of `project`, keeping its place for cursors.
 pub(crate) async fn end_membership(
     change: &mut Change<'_>,
@@ -174,7 +202,7 @@ pub(crate) async fn end_membership(
         &member.position(),
     )
     .await?;
-    Ok(())
+    refresh(&change.tx, org, Touched::User(&member.user_id)).await
 }
 
 /// Ends every project membership of `user` (its deletion from the organization, whose event
@@ -449,6 +477,9 @@ impl ProjectStore for PostgresStore {
                 ],
             )
             .await?;
+        if project_change.name.is_some() {
+            refresh(&change.tx, org, Touched::MembersOf(id)).await?;
+        }
         change.record(project_event("project.updated", &project));
         change.commit().await?;
         Ok(project)
@@ -475,6 +506,7 @@ impl ProjectStore for PostgresStore {
             .tx
             .execute(&stmt, &[&org.as_str(), &id.as_str(), &project.archived_at])
             .await?;
+        refresh(&change.tx, org, Touched::MembersOf(id)).await?;
         change.record(project_event("project.archived", &project));
         change.commit().await?;
         Ok(project)
@@ -552,6 +584,7 @@ impl ProjectStore for PostgresStore {
                 ],
             )
             .await?;
+        refresh(&change.tx, org, Touched::User(&user)).await?;
         let member = live_member_in(&change.tx, org, project, &user).await?;
         change.record(member_event(
             "project.user.added",
@@ -600,6 +633,7 @@ impl ProjectStore for PostgresStore {
                 &[&org.as_str(), &project.as_str(), &user, &role.as_str()],
             )
             .await?;
+        refresh(&change.tx, org, Touched::User(user)).await?;
         change.record(member_event(
             "project.user.updated",
             project,

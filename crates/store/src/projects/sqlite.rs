@@ -5,10 +5,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
     MemberTarget, NewProject, ProjectChange, ProjectMember, ProjectRecord, ProjectRole,
-    ProjectStore, member_event, no_such_project, project_event, rules,
+    ProjectStore, Touched, member_event, no_such_project, project_event, rules,
 };
 use crate::ids::ProjectId;
 use crate::page::{FirstList, FirstQuery, Position};
+use crate::row::SQLITE_USER_PROJECTS;
 use crate::sqlite::{Change, SqliteStore, departures, org_seq};
 use crate::{Kind, OrgId, StoreError, now};
 
@@ -164,6 +165,27 @@ impl<'t> DefaultMemberships<'t> {
     }
 }
 
+/// Computes the `projects` field of the users a change touched again (`users.projects_data`).
+pub(crate) fn refresh(conn: &Connection, org: i64, touched: Touched<'_>) -> Result<(), StoreError> {
+    let (which, id) = match touched {
+        Touched::User(user) => ("id = ?2", user),
+        Touched::MembersOf(project) => (
+            "id IN (SELECT user_id FROM project_users WHERE org = ?1 AND project_id = ?2)",
+            project.as_str(),
+        ),
+        Touched::Everyone => (
+            "deleted = 0 AND ?2 = '' AND (projects_data IS NOT NULL \
+             OR id IN (SELECT user_id FROM project_users WHERE org = ?1))",
+            "",
+        ),
+    };
+    conn.prepare_cached(&format!(
+        "UPDATE users SET projects_data = {SQLITE_USER_PROJECTS} WHERE org = ?1 AND {which}"
+    ))?
+    .execute(params![org, id])?;
+    Ok(())
+}
+
 /// Ends `user`'s membership of `project`, keeping its place for cursors.
 pub(crate) fn end_membership(
     change: &mut Change<'_>,
@@ -183,7 +205,7 @@ pub(crate) fn end_membership(
         project.as_str(),
         &member.position(),
     )?;
-    Ok(())
+    refresh(change.tx, change.org, Touched::User(&member.user_id))
 }
 
 /// Ends every project membership of `user` (its deletion from the organization, whose event
@@ -415,6 +437,9 @@ impl ProjectStore for SqliteStore {
                     project.name,
                     project.external_key_id
                 ])?;
+            if project_change.name.is_some() {
+                refresh(change.tx, change.org, Touched::MembersOf(&id))?;
+            }
             change.record(project_event("project.updated", &project));
             Ok(project)
         })
@@ -438,6 +463,7 @@ impl ProjectStore for SqliteStore {
                 .tx
                 .prepare_cached("UPDATE projects SET archived_at = ?3 WHERE org = ?1 AND id = ?2")?
                 .execute(params![change.org, id.as_str(), project.archived_at])?;
+            refresh(change.tx, change.org, Touched::MembersOf(&id))?;
             change.record(project_event("project.archived", &project));
             Ok(project)
         })
@@ -508,6 +534,7 @@ impl ProjectStore for SqliteStore {
                     role.as_str(),
                     now()
                 ])?;
+            refresh(change.tx, change.org, Touched::User(&user))?;
             change.record(member_event(
                 "project.user.added",
                 &project,
@@ -551,6 +578,7 @@ impl ProjectStore for SqliteStore {
                      WHERE org = ?1 AND project_id = ?2 AND user_id = ?3",
                 )?
                 .execute(params![change.org, project.as_str(), user, role.as_str()])?;
+            refresh(change.tx, change.org, Touched::User(&user))?;
             change.record(member_event(
                 "project.user.updated",
                 &project,

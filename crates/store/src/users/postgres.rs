@@ -12,7 +12,7 @@ use crate::postgres::{
     ANALYZE_AFTER_ROWS, Change, PostgresStore, import, insert_organization, lock_organization,
     transfer,
 };
-use crate::row::{POSTGRES_USER_PROJECTS, USER_COLUMNS};
+use crate::row::USER_COLUMNS;
 use crate::{ImportSource, ImportSummary, Kind, OrgId, StoreError, now};
 
 fn user_from_row(row: &Row) -> Result<User, StoreError> {
@@ -44,9 +44,8 @@ pub(crate) async fn live_user(
     org: &OrgId,
     id: &str,
 ) -> Result<User, StoreError> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS}, {POSTGRES_USER_PROJECTS} FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted"
-    );
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2 AND NOT deleted");
     let stmt = client.prepare_cached(&sql).await?;
     match client.query_opt(&stmt, &[&org.as_str(), &id]).await? {
         Some(row) => user_from_row(&row),
@@ -123,7 +122,7 @@ impl UserStore for PostgresStore {
         let rows = match &query.emails {
             None => {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS}, {POSTGRES_USER_PROJECTS} FROM users WHERE org_id = $1 AND NOT deleted \
+                    "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND NOT deleted \
                      AND (added_at, id) > ($2, $3) ORDER BY added_at, id LIMIT $4"
                 );
                 let stmt = client.prepare_cached(&sql).await?;
@@ -133,7 +132,7 @@ impl UserStore for PostgresStore {
             }
             Some(filter) => {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS}, {POSTGRES_USER_PROJECTS} FROM users WHERE org_id = $1 AND NOT deleted \
+                    "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND NOT deleted \
                      AND (added_at, id) > ($2, $3) AND email_folded = ANY($5) \
                      ORDER BY added_at, id LIMIT $4"
                 );
@@ -188,8 +187,8 @@ impl UserStore for PostgresStore {
                  role = 'reader', is_default = FALSE, picture = NULL, enabled = NULL, \
                  banned = NULL, banned_at = NULL, is_service_account = FALSE, \
                  is_scale_tier_authorized_purchaser = NULL, is_scim_managed = FALSE, \
-                 api_key_last_used_at = NULL, technical_level = NULL, developer_persona = NULL \
-                 WHERE org_id = $1 AND id = $2",
+                 api_key_last_used_at = NULL, technical_level = NULL, developer_persona = NULL, \
+                 projects_data = NULL WHERE org_id = $1 AND id = $2",
             )
             .await?;
         tx.execute(&stmt, &[&org.as_str(), &id]).await?;
@@ -226,6 +225,7 @@ impl UserStore for PostgresStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         summary.directory = transfer::apply(&tx, org, &aside).await?;
+        crate::projects::postgres::refresh(&tx, org, crate::projects::Touched::Everyone).await?;
         if summary.created + summary.replaced >= ANALYZE_AFTER_ROWS {
             // Fresh statistics before the rows are seen: without them the planner judged a
             // million-user table by an empty one's and answered a 100-address email filter with

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{UserChange, UserPage, UserQuery, UserStore, rules};
 use crate::projects::sqlite::DefaultMemberships;
-use crate::row::{USER_JSON_CAPACITY, sqlite_user_projects, user_columns, user_columns_of_u};
+use crate::row::{USER_JSON_CAPACITY, user_columns, user_columns_of_u};
 use crate::sqlite::{Change, SqliteStore, import, org_of_param1, org_seq, transfer};
 use crate::{ImportSource, ImportSummary, Kind, OrgId, StoreError, UserId, now};
 
@@ -59,8 +59,6 @@ fn column<'r, T>(
 const LIVE_USER_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
-    ", ",
-    sqlite_user_projects!("users"),
     " FROM users WHERE org = ",
     org_of_param1!(),
     " AND id = ?2 AND deleted = 0"
@@ -70,8 +68,6 @@ const LIVE_USER_SQL: &str = concat!(
 const LIST_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
-    ", ",
-    sqlite_user_projects!("users"),
     " FROM users WHERE org = ",
     org_of_param1!(),
     " AND deleted = 0 ORDER BY added_at, id LIMIT ?2"
@@ -81,8 +77,6 @@ const LIST_SQL: &str = concat!(
 const LIST_AFTER_SQL: &str = concat!(
     "SELECT ",
     user_columns!(),
-    ", ",
-    sqlite_user_projects!("users"),
     " FROM users WHERE org = ",
     org_of_param1!(),
     " AND deleted = 0 \
@@ -97,8 +91,6 @@ const LIST_AFTER_SQL: &str = concat!(
 const LIST_BY_EMAIL_SQL: &str = concat!(
     "SELECT ",
     user_columns_of_u!(),
-    ", ",
-    sqlite_user_projects!("u"),
     " FROM json_each(?5) AS wanted CROSS JOIN users AS u \
      ON u.org = ",
     org_of_param1!(),
@@ -220,7 +212,7 @@ impl UserStore for SqliteStore {
                      role = 'reader', is_default = 0, picture = NULL, enabled = NULL, banned = NULL, \
                      banned_at = NULL, is_service_account = 0, is_scale_tier_authorized_purchaser = NULL, \
                      is_scim_managed = 0, api_key_last_used_at = NULL, technical_level = NULL, \
-                     developer_persona = NULL WHERE org = ",
+                     developer_persona = NULL, projects_data = NULL WHERE org = ",
                     org_of_param1!(),
                     " AND id = ?2"
                 ))?
@@ -364,7 +356,9 @@ fn import_into(
         let aside = aside
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        summary.directory = transfer::apply(tx, org, org_seq(tx, org)?, &aside)?;
+        let seq = org_seq(tx, org)?;
+        summary.directory = transfer::apply(tx, org, seq, &aside)?;
+        crate::projects::sqlite::refresh(tx, seq, crate::projects::Touched::Everyone)?;
         Ok(summary)
     });
     tx.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
