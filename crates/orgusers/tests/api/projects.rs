@@ -154,6 +154,14 @@ async fn projects_live_and_are_archived(app: TestApp) {
     add(&app, &id, json!({"user_id": "u-0001", "role": "member"}))
         .await
         .assert_error(400, None, None, &refused);
+    // What the path names must exist before the archived project refuses the change.
+    for reply in [
+        app.delete(&format!("{path}/users/nobody")).await,
+        app.post(&format!("{path}/users/nobody"), r#"{"role":"owner"}"#)
+            .await,
+    ] {
+        reply.assert_error(404, Some("user_id"), None, "No such user: nobody");
+    }
 
     let listed = app.get(PROJECTS).await;
     assert!(

@@ -162,10 +162,11 @@ impl ProjectGroupStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let mut change = Change::begin(&mut client, org).await?;
-        writable_project_in(&change.tx, org, project).await?;
+        let record = project_in(&change.tx, org, project).await?;
         grant_in(&change.tx, org, project, group)
             .await?
             .ok_or_else(|| not_granted(group))?;
+        crate::projects::rules::writable(&record)?;
         let stmt = change
             .tx
             .prepare_cached(

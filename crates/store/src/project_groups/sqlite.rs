@@ -147,8 +147,9 @@ impl ProjectGroupStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (project, group) = (project.clone(), group.clone());
         self.change(org, move |change| {
-            writable_project_in(change.tx, change.org, &project)?;
+            let record = project_in(change.tx, change.org, &project)?;
             grant_in(change.tx, change.org, &project, &group)?.ok_or_else(|| not_granted(&group))?;
+            crate::projects::rules::writable(&record)?;
             change
                 .tx
                 .prepare_cached(

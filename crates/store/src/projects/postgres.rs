@@ -616,8 +616,10 @@ impl ProjectStore for PostgresStore {
     ) -> Result<ProjectMember, StoreError> {
         let mut client = self.client().await?;
         let mut change = Change::begin(&mut client, org).await?;
-        writable_project_in(&change.tx, org, project).await?;
+        // CONTRACT.md: what the path names must exist (404) before a rule refuses (400).
+        let record = project_in(&change.tx, org, project).await?;
         let mut member = live_member_in(&change.tx, org, project, user).await?;
+        rules::writable(&record)?;
         member.role = role;
         let stmt = change
             .tx
@@ -652,8 +654,9 @@ impl ProjectStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let mut change = Change::begin(&mut client, org).await?;
-        writable_project_in(&change.tx, org, project).await?;
+        let record = project_in(&change.tx, org, project).await?;
         let member = live_member_in(&change.tx, org, project, user).await?;
+        rules::writable(&record)?;
         end_membership(&mut change, org, project, &member).await?;
         change.record(member_event("project.user.removed", project, user, None));
         change.commit().await

@@ -568,8 +568,10 @@ impl ProjectStore for SqliteStore {
     ) -> Result<ProjectMember, StoreError> {
         let (project, user) = (project.clone(), user.to_owned());
         self.change(org, move |change| {
-            writable_project_in(change.tx, change.org, &project)?;
+            // CONTRACT.md: what the path names must exist (404) before a rule refuses (400).
+            let record = project_in(change.tx, change.org, &project)?;
             let mut member = live_member_in(change.tx, change.org, &project, &user)?;
+            rules::writable(&record)?;
             member.role = role;
             change
                 .tx
@@ -598,8 +600,9 @@ impl ProjectStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (project, user) = (project.clone(), user.to_owned());
         self.change(org, move |change| {
-            writable_project_in(change.tx, change.org, &project)?;
+            let record = project_in(change.tx, change.org, &project)?;
             let member = live_member_in(change.tx, change.org, &project, &user)?;
+            rules::writable(&record)?;
             end_membership(change, &project, &member)?;
             change.record(member_event("project.user.removed", &project, &user, None));
             Ok(())
