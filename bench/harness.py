@@ -450,6 +450,9 @@ def main():
                              "(default: --users, at most 100,000)")
     parser.add_argument("--only-memberships", action="store_true",
                         help="run only users' list with and without project memberships")
+    parser.add_argument("--no-memberships", action="store_true",
+                        help="leave out users' list with and without project memberships (for "
+                             "builds from before projects)")
     parser.add_argument("--orgusers", metavar="PATH", type=pathlib.Path,
                         help="the orgusers binary to measure (default: this tree's release build)")
     args = parser.parse_args()
@@ -475,8 +478,9 @@ def main():
             results.append(run_store(label, database, import_database, args, work))
             # Written after each store, so a long run keeps what it measured.
             write_results(results, args, command)
-        results.append(run_memberships(args, work))
-        write_results(results, args, command)
+        if not args.no_memberships:
+            results.append(run_memberships(args, work))
+            write_results(results, args, command)
     print(markdown(results, args, command))
 
 

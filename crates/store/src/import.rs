@@ -361,14 +361,20 @@ impl ImportedUser {
     /// field, which names the line and the field at fault. Both lead to the same rules, in
     /// [`ImportedUser::from_fields`], so a line means the same whichever reader took it.
     pub fn from_json_line(line: usize, text: &str) -> Result<Self, ImportError> {
-        match serde_json::from_str::<LineFields>(text) {
-            Ok(fields) => Self::from_fields(line, fields),
-            Err(_) => Self::from_json_line_by_field(line, text),
-        }
+        Self::from_typed_line(line, text)
+            .unwrap_or_else(|| Self::from_json_line_by_field(line, text))
+    }
+
+    /// The fast typed parse of a line: `None` when its fields do not have a user line's JSON
+    /// types (or names), which the field-by-field reader then explains.
+    pub(crate) fn from_typed_line(line: usize, text: &str) -> Option<Result<Self, ImportError>> {
+        serde_json::from_str::<LineFields>(text)
+            .ok()
+            .map(|fields| Self::from_fields(line, fields))
     }
 
     /// [`ImportedUser::from_json_line`] through the field-by-field reader alone.
-    fn from_json_line_by_field(line: usize, text: &str) -> Result<Self, ImportError> {
+    pub(crate) fn from_json_line_by_field(line: usize, text: &str) -> Result<Self, ImportError> {
         let value: Value = serde_json::from_str(text).map_err(|e| ImportError {
             line,
             field: None,

@@ -216,17 +216,23 @@ impl ImportRecord {
         struct Object {
             object: Option<Value>,
         }
-        match ImportedUser::from_json_line(line, text) {
-            Ok(user) => Ok(Self::User(Box::new(user))),
-            // A refused user line may be a line of another kind: users lines, by far the most
-            // of a file, are read once.
-            Err(e) => match serde_json::from_str::<Object>(text) {
-                Ok(Object {
-                    object: Some(Value::String(kind)),
-                }) if kind != orgusers_api::USER_OBJECT => {
-                    DirectoryLine::from_json_line(line, text).map(Self::Directory)
-                }
-                _ => Err(e),
+        // Users lines, by far the most of a file, are read once; a line the typed parse refuses
+        // may be a line of another kind, told by its `object` before the slower reader that
+        // names a user line's field at fault.
+        let typed = match ImportedUser::from_typed_line(line, text) {
+            Some(Ok(user)) => return Ok(Self::User(Box::new(user))),
+            refused => refused,
+        };
+        match serde_json::from_str::<Object>(text) {
+            Ok(Object {
+                object: Some(Value::String(kind)),
+            }) if kind != orgusers_api::USER_OBJECT => {
+                DirectoryLine::from_json_line(line, text).map(Self::Directory)
+            }
+            _ => match typed {
+                Some(Err(refused)) => Err(refused),
+                _ => ImportedUser::from_json_line_by_field(line, text)
+                    .map(|user| Self::User(Box::new(user))),
             },
         }
     }
