@@ -7,9 +7,11 @@ use clap::Args;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orgusers_store::groups::GroupName;
-use orgusers_store::ids::{GroupId, ProjectId, RoleId};
+use orgusers_store::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId};
+use orgusers_store::project_keys::{KeyName, OwnerType};
 use orgusers_store::projects::{ProjectName, ProjectRole};
 use orgusers_store::roles::{Permissions, RoleName};
+use orgusers_store::service_accounts::{ServiceAccountName, ServiceAccountRole};
 use orgusers_store::transfer::{DirectoryItem, DirectoryLine};
 use orgusers_store::{EmailAddress, ImportRecord, ImportSource, ImportedUser, Role, UserId};
 
@@ -391,9 +393,73 @@ fn seeded_projects(users: &[String], seed: u64) -> Vec<DirectoryItem> {
                 role,
                 added_at: Some(HISTORY_START + i as i64 * 60 + 30),
             });
+            // Some members made a key of their own in the project.
+            if rng.u8(..100) < 10 {
+                let owner = (OwnerType::User, user.clone());
+                items.extend(seeded_key(&mut rng, project, "sk-proj-", owner, i as i64));
+            }
+        }
+    }
+    // Service accounts in a third of the projects, each with its key.
+    for (n, (project, _)) in projects.iter().enumerate() {
+        if rng.u8(..100) >= 33 {
+            continue;
+        }
+        for k in 0..rng.usize(1..=2) {
+            let id: ServiceAccountId = generated(
+                &mut rng,
+                ServiceAccountId::PREFIX,
+                ServiceAccountId::from_stored,
+            );
+            let Ok(name) = ServiceAccountName::parse(&format!(
+                "{} bot {}",
+                PRODUCTS[n % PRODUCTS.len()],
+                k + 1
+            )) else {
+                continue;
+            };
+            items.push(DirectoryItem::ServiceAccount {
+                project: project.clone(),
+                id: id.clone(),
+                name,
+                role: ServiceAccountRole::Member,
+                created_at: Some(HISTORY_START + n as i64 * 7_200 + 600),
+            });
+            let owner = (OwnerType::ServiceAccount, id.to_string());
+            items.extend(seeded_key(
+                &mut rng,
+                project,
+                "sk-svcacct-",
+                owner,
+                n as i64,
+            ));
         }
     }
     items
+}
+
+/// A project API key of a seed: its secret is drawn and dropped at once, so the key is listed
+/// (with its redacted value and hash) but opens nothing, as imported keys do.
+fn seeded_key(
+    rng: &mut fastrand::Rng,
+    project: &ProjectId,
+    prefix: &str,
+    owner: (OwnerType, String),
+    n: i64,
+) -> Option<DirectoryItem> {
+    let secret: String = (0..48).map(|_| rng.alphanumeric()).collect();
+    let secret = format!("{prefix}{secret}");
+    let name = KeyName::parse("Secret key").ok()?;
+    Some(DirectoryItem::ProjectKey {
+        project: project.clone(),
+        id: generated(rng, ApiKeyId::PREFIX, ApiKeyId::from_stored),
+        name,
+        redacted_value: orgusers_store::project_keys::rules::redact(&secret),
+        created_at: Some(HISTORY_START + n * 60 + 45),
+        last_used_at: None,
+        owner,
+        value_sha256: Some(orgusers_store::AdminKey::presented(&secret).hash().0),
+    })
 }
 
 /// Every record of one seed: its users, lazily, then the rest of its directory.
@@ -432,7 +498,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
         .await?;
     let directory = summary.directory;
     eprintln!(
-        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members in {:.2?}",
+        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members, {} service accounts, {} project API keys in {:.2?}",
         args.count,
         summary.created,
         summary.replaced,
@@ -442,6 +508,8 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
         directory.assignments,
         directory.projects,
         directory.project_members,
+        directory.service_accounts,
+        directory.project_keys,
         started.elapsed()
     );
     Ok(())
@@ -521,6 +589,18 @@ mod tests {
                 *extra.entry(user).or_default() += 1;
             }
         }
+        let accounts = items
+            .iter()
+            .filter(|item| matches!(item, DirectoryItem::ServiceAccount { .. }))
+            .count();
+        let keys = items
+            .iter()
+            .filter(|item| matches!(item, DirectoryItem::ProjectKey { .. }))
+            .count();
+        assert!(
+            accounts > 10 && keys > accounts,
+            "{accounts} accounts, {keys} keys"
+        );
         // Every user is in the Default project too: 1 to 3 projects each.
         assert!(extra.values().all(|n| (1..=2).contains(n)));
         assert!(extra.len() > users.len() / 2, "most users in more than one");

@@ -62,6 +62,10 @@ async fn seed_export_import_reproduces_the_directory(store: TestStore) {
         "group.user",
         "user.role",
         "group.role",
+        "organization.project",
+        "organization.project.user",
+        "organization.project.service_account",
+        "organization.project.api_key",
     ] {
         assert!(found.iter().any(|k| k == kind), "a seed has {kind} lines");
     }
