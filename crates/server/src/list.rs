@@ -1,7 +1,8 @@
-//! The answer of every cursor-style list: a store page turned into the API's envelope, its
-//! `next` signed for the list it belongs to.
+//! The answer of every list but users': a store page turned into the API's envelope, a
+//! cursor-style list's `next` signed for the list it belongs to, a first/last list's ids taken
+//! from its items.
 
-use orgusers_api::list::NextList;
+use orgusers_api::list::{FirstList, NextList};
 use orgusers_store::page::{CursorKey, ListScope, NextPage};
 
 /// The envelope of `page`, each item written by `wire`.
@@ -16,4 +17,13 @@ pub fn next_list<T, W>(
         .as_ref()
         .map(|position| key.issue(scope, position));
     NextList::new(page.items.iter().map(wire).collect(), page.has_more, next)
+}
+
+/// The envelope of a first/last page, each item written by `wire`, `id` naming its id.
+pub fn first_list<T, W>(
+    page: NextPage<T>,
+    wire: impl Fn(&T) -> W,
+    id: impl Fn(&W) -> &str,
+) -> FirstList<W> {
+    FirstList::new(page.items.iter().map(wire).collect(), page.has_more, id)
 }

@@ -11,8 +11,8 @@ use orgusers_store::project_keys::{OwnerAccess, ProjectKeyRecord};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Authenticated, QueryString};
+use crate::list::first_list;
 use crate::params;
-use crate::projects::first_list;
 
 pub async fn list(
     State(state): State<AppState>,

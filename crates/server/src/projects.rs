@@ -10,7 +10,7 @@ use orgusers_api::projects::{
 use orgusers_store::EmailAddress;
 use orgusers_store::body::{BodyObject, invalid};
 use orgusers_store::ids::{GroupId, ProjectId};
-use orgusers_store::page::{ListBounds, ListScope, NextPage};
+use orgusers_store::page::{ListBounds, ListScope};
 use orgusers_store::project_groups::ProjectGroupRecord;
 use orgusers_store::projects::{
     MemberTarget, NewProject, ProjectChange, ProjectMember, ProjectName, ProjectRecord,
@@ -20,17 +20,8 @@ use orgusers_store::projects::{
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Authenticated, LimitedBody, QueryString};
-use crate::list::next_list;
+use crate::list::{first_list, next_list};
 use crate::params;
-
-/// The envelope of a first/last page, each item written by `wire`.
-pub(crate) fn first_list<T, W>(
-    page: NextPage<T>,
-    wire: impl Fn(&T) -> W,
-    id: impl Fn(&W) -> &str,
-) -> FirstList<W> {
-    FirstList::new(page.items.iter().map(wire).collect(), page.has_more, id)
-}
 
 fn project_name(body: &BodyObject, field: &str) -> Result<Option<ProjectName>, ApiError> {
     body.optional_str(field)?

@@ -18,8 +18,8 @@ use orgusers_store::service_accounts::{
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, Authenticated, LimitedBody, QueryString};
+use crate::list::first_list;
 use crate::params;
-use crate::projects::first_list;
 
 fn account_name(body: &BodyObject) -> Result<Option<ServiceAccountName>, ApiError> {
     body.present_str("name")?

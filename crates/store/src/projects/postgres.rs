@@ -318,13 +318,13 @@ async fn rekey(
         .await?;
     }
     tx.execute(
-        "DELETE FROM projects WHERE org_id = $1 AND id = $2 AND $3 <> ''",
-        &ids,
+        "DELETE FROM projects WHERE org_id = $1 AND id = $2",
+        &ids[..2],
     )
     .await?;
     tx.execute(
-        "UPDATE projects SET is_default = true WHERE org_id = $1 AND id = $3 AND $2 <> ''",
-        &ids,
+        "UPDATE projects SET is_default = true WHERE org_id = $1 AND id = $2",
+        &[ids[0], ids[2]],
     )
     .await?;
     Ok(())
