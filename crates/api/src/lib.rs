@@ -1,12 +1,14 @@
 //! Wire types of the OpenAI Admin API's organization directory: users here, the other resources
-//! in a module each (`roles`, `groups`, `projects`), list envelopes in `list`.
+//! in a module each (`roles`, `groups`, `projects`, `invites`), list envelopes in `list`.
 //!
 //! These structs mirror the official OpenAPI schemas field for field: the server serializes them,
 //! the client deserializes them, and neither keeps a second copy of the models. Fields the spec
 //! does not require carry `#[serde(default)]` so that answers from other servers of this API (the
 //! real one included) still deserialize.
 
+pub mod control;
 pub mod groups;
+pub mod invites;
 pub mod list;
 pub mod projects;
 pub mod render;

@@ -78,10 +78,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod control;
 #[cfg(test)]
 mod directory_tests;
+mod emulator;
 mod error;
 mod groups;
+mod invites;
 mod pager;
 mod project_api_keys;
 mod projects;
@@ -104,6 +107,7 @@ use serde::de::DeserializeOwned;
 
 pub use error::Error;
 pub use groups::{GroupRoles, GroupUsers, Groups};
+pub use invites::Invites;
 pub use pager::{FirstLastParams, Order, PageParams};
 pub use project_api_keys::{OwnerProjectAccess, ProjectApiKeyListParams, ProjectApiKeys};
 pub use projects::{ProjectGroups, ProjectListParams, ProjectUsers, Projects};
@@ -273,8 +277,7 @@ impl Client {
         self.send(Method::DELETE, path, None).await
     }
 
-    /// Sends one request, retrying as configured, and decodes a 2xx body. A body is JSON,
-    /// encoded once for every attempt.
+    /// Sends one request to a path under the base URL; see [`Client::send_to`].
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -282,11 +285,28 @@ impl Client {
         body: Option<Vec<u8>>,
     ) -> Result<T, Error> {
         let url = format!("{}{path_and_query}", self.base_url);
+        self.send_to(method, &url, body).await
+    }
+
+    /// The server's root: the base URL without its `/v1`, under which orgusers serves its own
+    /// control endpoints (`/_orgusers/…`).
+    pub(crate) fn root_url(&self) -> &str {
+        self.base_url.strip_suffix("/v1").unwrap_or(&self.base_url)
+    }
+
+    /// Sends one request to `url`, retrying as configured, and decodes a 2xx body. A body is
+    /// JSON, encoded once for every attempt.
+    pub(crate) async fn send_to<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, Error> {
         let mut attempt = 0;
         loop {
             let mut request = self
                 .http
-                .request(method.clone(), &url)
+                .request(method.clone(), url)
                 .bearer_auth(&self.admin_key);
             if let Some(body) = &body {
                 request = request

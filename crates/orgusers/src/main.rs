@@ -1,7 +1,10 @@
 //! `orgusers`: a local, persistent implementation of the OpenAI Admin API organization users
 //! resource, and the commands that administer its store.
 
+mod emulator;
+mod faults;
 mod groups;
+mod invites;
 mod keys;
 mod logging;
 mod output;
@@ -59,6 +62,18 @@ enum Command {
     Groups(groups::GroupsArgs),
     /// Projects, their users, service accounts, API keys and groups over HTTP.
     Projects(projects::ProjectsArgs),
+    /// Invites into the organization and its projects over HTTP, and their acceptance (orgusers).
+    Invites(invites::InvitesArgs),
+    /// Injected faults of an orgusers server: requests that wait or fail, to rehearse retries.
+    Faults(faults::FaultsArgs),
+    /// The last /v1 requests an orgusers server answered for the key's organization.
+    Requests(faults::RequestsArgs),
+    /// Empty the key's organization on an orgusers server (its admin keys stay).
+    Reset(emulator::ResetArgs),
+    /// Save, list, restore and delete snapshots of the organization on an orgusers server.
+    Snapshots(emulator::SnapshotsArgs),
+    /// Show, freeze, advance or release the organization's clock on an orgusers server.
+    Clock(emulator::ClockArgs),
 }
 
 /// Where the data lives; shared by every store command.
@@ -188,6 +203,12 @@ fn main() -> ExitCode {
             Command::Roles(args) => roles::run(args).await,
             Command::Groups(args) => groups::run(args).await,
             Command::Projects(args) => projects::run(args).await,
+            Command::Invites(args) => invites::run(args).await,
+            Command::Faults(args) => faults::run(args).await,
+            Command::Requests(args) => faults::requests(args).await,
+            Command::Reset(args) => emulator::reset(args).await,
+            Command::Snapshots(args) => emulator::snapshots(args).await,
+            Command::Clock(args) => emulator::clock(args).await,
         }
     });
     // Every queued log line is written before the closing message and the exit.

@@ -1,5 +1,6 @@
-//! `orgusers seed`: realistic users, custom roles, groups, memberships, role assignments and
-//! projects with their members, the same for the same `--seed`.
+//! `orgusers seed`: realistic users, custom roles, groups, memberships, role assignments,
+//! projects with their members, and invites, the same for the same `--seed` (invites' times are
+//! reckoned back from the organization's clock at seeding, so that pending ones are pending).
 
 use std::time::Instant;
 
@@ -7,7 +8,8 @@ use clap::Args;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orgusers_store::groups::GroupName;
-use orgusers_store::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId};
+use orgusers_store::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId};
+use orgusers_store::invites::InviteGrant;
 use orgusers_store::project_keys::{KeyName, OwnerType};
 use orgusers_store::projects::{ProjectName, ProjectRole};
 use orgusers_store::roles::{Permissions, RoleName};
@@ -462,23 +464,167 @@ fn seeded_key(
     })
 }
 
-/// Every record of one seed: its users, lazily, then the rest of its directory.
-fn seeded_records(count: usize, seed: u64) -> ImportSource {
-    let ids = Arc::new(Mutex::new(Vec::with_capacity(count)));
-    let collected = Arc::clone(&ids);
+/// What the invites of a seed need of one of its users: accepted invites are those of users.
+#[derive(Debug, Clone)]
+struct InvitedUser {
+    id: String,
+    email: EmailAddress,
+    role: Role,
+    added_at: i64,
+}
+
+const DAY: i64 = 86_400;
+
+/// The invites of a seed of `users` whose directory so far is `directory`, reckoned back from
+/// `now` (at most a day before the organization's time): per 50 users about one pending (sent
+/// in the 6 days before `now`, so pending for at least a day after it), per 150
+/// one expired (sent 8 to 60 days ago) and per 100 one accepted by one of the users (sent
+/// shortly before the user was added). Most grant the Default project (no `projects`), some one
+/// or two other active projects, a few none. An RNG of its own keeps the rest of the seed as
+/// it was.
+fn seeded_invites(
+    users: &[InvitedUser],
+    directory: &[DirectoryItem],
+    seed: u64,
+    now: i64,
+) -> Vec<DirectoryItem> {
+    if users.is_empty() {
+        return Vec::new();
+    }
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x696e_7669_7465_7321);
+    let projects: Vec<&ProjectId> = directory
+        .iter()
+        .filter_map(|item| match item {
+            DirectoryItem::Project {
+                id,
+                archived_at: None,
+                is_default: false,
+                ..
+            } => Some(id),
+            _ => None,
+        })
+        .collect();
+    let grants = |rng: &mut fastrand::Rng| match rng.u8(..100) {
+        0..60 => None,
+        60..90 if !projects.is_empty() => {
+            let mut chosen: Vec<InviteGrant> = Vec::new();
+            for _ in 0..rng.usize(1..=2) {
+                let project = projects[rng.usize(..projects.len())];
+                if chosen.iter().all(|grant| grant.project_id != *project) {
+                    chosen.push(InviteGrant {
+                        project_id: project.clone(),
+                        role: if rng.u8(..100) < 15 {
+                            ProjectRole::Owner
+                        } else {
+                            ProjectRole::Member
+                        },
+                    });
+                }
+            }
+            Some(chosen)
+        }
+        _ => Some(Vec::new()),
+    };
+    let mut items = Vec::new();
+    let mut invite = |rng: &mut fastrand::Rng,
+                      email: EmailAddress,
+                      role: Role,
+                      created_at: i64,
+                      accepted_at: Option<i64>| {
+        let projects = grants(rng);
+        items.push(DirectoryItem::Invite {
+            id: generated(rng, InviteId::PREFIX, InviteId::from_stored),
+            email,
+            role,
+            created_at: Some(created_at),
+            expires_at: None,
+            accepted_at,
+            projects,
+        });
+    };
+    let newcomer = |rng: &mut fastrand::Rng, n: usize| {
+        let first = pick(rng, FIRST_NAMES);
+        let last = pick(rng, LAST_NAMES);
+        let domain = pick(rng, DOMAINS);
+        let local: String = format!("{first}.{last}")
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        // `invite` where users have their index: no user of any seed has this address.
+        let email = match seed {
+            0 => format!("{local}.invite{n}@{domain}"),
+            s => format!("{local}.{s}.invite{n}@{domain}"),
+        };
+        EmailAddress::parse(&email).ok()
+    };
+    let role = |rng: &mut fastrand::Rng| {
+        if rng.u8(..100) < 10 {
+            Role::Owner
+        } else {
+            Role::Reader
+        }
+    };
+    let pending = (users.len() / 50).max(1);
+    let expired = (users.len() / 150).max(1);
+    for n in 0..pending + expired {
+        let sent_ago = if n < pending {
+            i64::from(rng.u32(..6 * 86_400))
+        } else {
+            8 * DAY + i64::from(rng.u32(..52 * 86_400))
+        };
+        if let Some(email) = newcomer(&mut rng, n) {
+            let role = role(&mut rng);
+            invite(&mut rng, email, role, now - sent_ago, None);
+        }
+    }
+    // Each by another user: an accepted invite's user holds its address.
+    let mut chosen: Vec<usize> = Vec::new();
+    for _ in 0..(users.len() / 100).max(1) {
+        let index = rng.usize(..users.len());
+        if chosen.contains(&index) {
+            continue;
+        }
+        chosen.push(index);
+        let user = &users[index];
+        let waited = 3_600 + i64::from(rng.u32(..3 * 86_400));
+        invite(
+            &mut rng,
+            user.email.clone(),
+            user.role,
+            user.added_at - waited,
+            Some(user.added_at),
+        );
+    }
+    items
+}
+
+/// Every record of one seed: its users, lazily, then the rest of its directory; invites are
+/// reckoned back from `now` (at most a day before the organization's time).
+fn seeded_records(count: usize, seed: u64, now: i64) -> ImportSource {
+    let seen = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let collected = Arc::clone(&seen);
     let users = seeded_users(count, seed).map(move |user| {
-        if let Some(id) = &user.id {
+        if let (Some(id), Some(email), Some(added_at)) = (&user.id, &user.email, user.added_at) {
             collected
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(id.as_str().to_owned());
+                .push(InvitedUser {
+                    id: id.as_str().to_owned(),
+                    email: email.clone(),
+                    role: user.role,
+                    added_at,
+                });
         }
         Ok(ImportRecord::User(Box::new(user)))
     });
     let directory = std::iter::once(()).flat_map(move |()| {
-        let users = std::mem::take(&mut *ids.lock().unwrap_or_else(PoisonError::into_inner));
+        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
+        let users: Vec<String> = seen.iter().map(|user| user.id.clone()).collect();
         let mut directory = seeded_directory(&users, seed);
         directory.extend(seeded_projects(&users, seed));
+        let invites = seeded_invites(&seen, &directory, seed, now);
+        directory.extend(invites);
         directory.into_iter().enumerate().map(move |(i, item)| {
             Ok(ImportRecord::Directory(DirectoryLine {
                 line: count + i + 1,
@@ -493,12 +639,19 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
     let store = args.store.open().await?;
     let org = args.org.write_target(store.as_ref()).await?;
     let started = Instant::now();
+    // The organization must exist for its clock to be read (the import would create it).
+    let org = store.ensure_organization(Some(&org)).await?;
+    let now = store.clock(&org).await?.reading(orgusers_store::now());
+    // Invites are reckoned back from the start of the clock's day, so that seeding twice the
+    // same day gives the same invites; pending ones are sent at most 6 days before it, so
+    // they are still pending at any moment of that day.
+    let today = now - now.rem_euclid(DAY);
     let summary = store
-        .import_users(&org, seeded_records(args.count, args.seed))
+        .import_users(&org, seeded_records(args.count, args.seed, today))
         .await?;
     let directory = summary.directory;
     eprintln!(
-        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members, {} service accounts, {} project API keys in {:.2?}",
+        "seeded {} users into {org} ({} created, {} replaced), {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project members, {} service accounts, {} project API keys, {} invites in {:.2?}",
         args.count,
         summary.created,
         summary.replaced,
@@ -510,6 +663,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
         directory.project_members,
         directory.service_accounts,
         directory.project_keys,
+        directory.invites,
         started.elapsed()
     );
     Ok(())
@@ -553,7 +707,7 @@ mod tests {
         // Most users in one or two groups, none in more.
         assert!(members.len() > users.len() / 2 && members.len() < users.len());
         assert!(members.values().all(|n| (1..=2).contains(n)));
-        let records: Vec<_> = seeded_records(50, 3).collect();
+        let records: Vec<_> = seeded_records(50, 3, HISTORY_START + 86_400 * 800).collect();
         assert!(matches!(
             records.last(),
             Some(Ok(ImportRecord::Directory(_)))
@@ -611,6 +765,59 @@ mod tests {
             all[all.len() / 2]
         };
         assert!(largest > 5 * median.max(1), "{largest} vs median {median}");
+    }
+
+    #[test]
+    fn invites_have_realistic_shapes() {
+        let now = HISTORY_START + 800 * DAY;
+        let users: Vec<InvitedUser> = all(1000, 4)
+            .into_iter()
+            .map(|u| InvitedUser {
+                id: u.id.unwrap().as_str().to_owned(),
+                email: u.email.unwrap(),
+                role: u.role,
+                added_at: u.added_at.unwrap(),
+            })
+            .collect();
+        let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+        let projects = seeded_projects(&ids, 4);
+        let invites = seeded_invites(&users, &projects, 4, now);
+        assert_eq!(invites, seeded_invites(&users, &projects, 4, now));
+        let (mut pending, mut expired, mut accepted, mut granting) = (0, 0, 0, 0);
+        for item in &invites {
+            let DirectoryItem::Invite {
+                email,
+                created_at: Some(created_at),
+                accepted_at,
+                projects,
+                ..
+            } = item
+            else {
+                panic!("not an invite: {item:?}");
+            };
+            let user = users.iter().find(|u| u.email.folded() == email.folded());
+            match accepted_at {
+                Some(at) => {
+                    accepted += 1;
+                    assert_eq!(user.map(|u| u.added_at), Some(*at), "a user accepted it");
+                    assert!(created_at < at && at - created_at < 7 * DAY);
+                }
+                None => {
+                    assert!(user.is_none(), "nobody has a pending address: {email:?}");
+                    if now - created_at < 7 * DAY {
+                        pending += 1;
+                    } else {
+                        expired += 1;
+                    }
+                }
+            }
+            if projects.as_ref().is_some_and(|p| !p.is_empty()) {
+                granting += 1;
+            }
+        }
+        assert_eq!((pending, expired), (20, 6));
+        assert!((5..=10).contains(&accepted), "{accepted}");
+        assert!(granting > 0);
     }
 
     #[test]

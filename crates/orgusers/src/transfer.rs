@@ -139,7 +139,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     } else {
         format!(
             ", {} roles, {} groups, {} memberships, {} role assignments, {} projects, {} project \
-             members, {} project groups, {} service accounts, {} project API keys",
+             members, {} project groups, {} service accounts, {} project API keys, {} invites",
             directory.roles,
             directory.groups,
             directory.memberships,
@@ -148,7 +148,8 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
             directory.project_members,
             directory.project_groups,
             directory.service_accounts,
-            directory.project_keys
+            directory.project_keys,
+            directory.invites
         )
     };
     eprintln!(

@@ -7,6 +7,8 @@ use orgusers_api::{ErrorBody, ErrorResponse};
 use orgusers_store::body::BodyError;
 use orgusers_store::{Kind, StoreError};
 
+use crate::control::faults::InjectedFault;
+
 /// Every way a request can fail, as the client is told.
 #[derive(Debug)]
 pub enum ApiError {
@@ -70,6 +72,11 @@ pub enum ApiError {
     AmbiguousCredentials,
     /// No route for this method and path.
     InvalidUrl { method: Method, path: String },
+    /// A fault injected through `/_orgusers/faults` fired on this request: its status, in the
+    /// envelope and with the headers the real API gives that status.
+    InjectedFault(InjectedFault),
+    /// `DELETE /_orgusers/faults/{fault_id}` names no fault of the organization.
+    NoSuchFault(String),
     /// Anything unexpected. The detail is logged with the request id, never sent.
     Internal(anyhow::Error),
 }
@@ -275,6 +282,23 @@ impl ApiError {
                 None,
                 format!("Invalid URL ({method} {path})"),
             ),
+            E::InjectedFault(fault) => {
+                let envelope = fault.envelope();
+                (
+                    fault.status,
+                    envelope.kind,
+                    None,
+                    envelope.code,
+                    envelope.message,
+                )
+            }
+            E::NoSuchFault(id) => (
+                StatusCode::NOT_FOUND,
+                INVALID_REQUEST,
+                param("fault_id"),
+                None,
+                format!("No such fault: {id}"),
+            ),
             E::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -307,6 +331,9 @@ impl IntoResponse for ApiError {
             Self::RequestTimeout | Self::RequestLineTooLong | Self::HeadersTooLarge => {
                 response.extensions_mut().insert(CloseConnection);
             }
+            // An injected 408 or 413 leaves the connection open: the middleware reads off the
+            // body, which did arrive.
+            Self::InjectedFault(fault) => response.headers_mut().extend(fault.headers()),
             _ => {}
         }
         response
@@ -704,6 +731,53 @@ mod tests {
                 envelope("Invalid URL (PUT /v1/x)", ir, None, None),
             ),
             (
+                ApiError::InjectedFault(InjectedFault {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    organization: orgusers_store::OrgId::parse("org-x").unwrap(),
+                    masked_key: "sk-adm***WXYZ".into(),
+                }),
+                429,
+                json!({"error": {
+                    "message": "Rate limit reached for requests in organization org-x on requests per min (RPM): Limit 60, Used 60, Requested 1. Please try again in 0s.",
+                    "type": "requests",
+                    "param": null,
+                    "code": "rate_limit_exceeded",
+                }}),
+            ),
+            (
+                ApiError::InjectedFault(InjectedFault {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    organization: orgusers_store::OrgId::parse("org-x").unwrap(),
+                    masked_key: "sk-adm***WXYZ".into(),
+                }),
+                500,
+                envelope(
+                    "The server had an error while processing your request. Sorry about that!",
+                    "server_error",
+                    None,
+                    None,
+                ),
+            ),
+            (
+                ApiError::InjectedFault(InjectedFault {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    organization: orgusers_store::OrgId::parse("org-x").unwrap(),
+                    masked_key: "sk-adm***WXYZ".into(),
+                }),
+                503,
+                envelope(
+                    "Our servers are currently overloaded. Please try again later.",
+                    "service_unavailable_error",
+                    None,
+                    Some("server_is_overloaded"),
+                ),
+            ),
+            (
+                ApiError::NoSuchFault("fault_x".into()),
+                404,
+                envelope("No such fault: fault_x", ir, Some("fault_id"), None),
+            ),
+            (
                 ApiError::Internal(anyhow::anyhow!("secret detail")),
                 500,
                 envelope(
@@ -738,6 +812,25 @@ mod tests {
         }
         let response = ApiError::BodyTooLarge.into_response();
         assert!(response.extensions().get::<CloseConnection>().is_none());
+    }
+
+    #[test]
+    fn injected_rate_limits_say_when_to_retry() {
+        let fault = |status| {
+            ApiError::InjectedFault(InjectedFault {
+                status,
+                organization: orgusers_store::OrgId::parse("org-x").unwrap(),
+                masked_key: "sk-adm***WXYZ".into(),
+            })
+            .into_response()
+        };
+        let limited = fault(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()["retry-after"], "0");
+        assert_eq!(limited.headers()["x-ratelimit-remaining-requests"], "0");
+        assert!(limited.extensions().get::<CloseConnection>().is_none());
+        let failed = fault(StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(failed.headers().get("retry-after").is_none());
+        assert!(failed.extensions().get::<InternalErrorDetail>().is_none());
     }
 
     #[test]

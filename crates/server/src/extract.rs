@@ -14,6 +14,7 @@ use orgusers_store::body::BodyError;
 use orgusers_store::{AdminKey, Kind, OrgId};
 
 use crate::AppState;
+use crate::control::faults::InjectedFault;
 use crate::error::ApiError;
 
 /// The largest request body accepted.
@@ -57,9 +58,28 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or_else(|| ApiError::InvalidKey {
                 masked: key.masked(),
             })?;
-        if let Some(slot) = parts.extensions.get::<OrganizationSlot>() {
-            // Set once per request; a second extraction would carry the same organization.
-            let _ = slot.0.set(org.clone());
+        // Set once per request; a second extraction would carry the same organization, and must
+        // not meet the request's faults a second time.
+        let first = match parts.extensions.get::<OrganizationSlot>() {
+            Some(slot) => slot.0.set(org.clone()).is_ok(),
+            None => true,
+        };
+        // Injected faults (`/_orgusers/faults`) apply here, where the organization is known,
+        // and to `/v1/…` only, so that the control endpoints always answer.
+        if first
+            && parts.uri.path().starts_with("/v1/")
+            && let Some(firing) = state.faults.fire(&org, &parts.method, parts.uri.path())
+        {
+            if !firing.latency.is_zero() {
+                tokio::time::sleep(firing.latency).await;
+            }
+            if let Some(status) = firing.status {
+                return Err(ApiError::InjectedFault(InjectedFault {
+                    status,
+                    organization: org,
+                    masked_key: key.masked(),
+                }));
+            }
         }
         Ok(Self(org))
     }

@@ -5,11 +5,13 @@
 //! public server needs.
 
 pub mod access_log;
+mod control;
 mod drain;
 mod error;
 mod extract;
 mod groups;
 pub mod head;
+mod invites;
 mod keys;
 mod list;
 pub mod params;
@@ -45,6 +47,12 @@ pub struct AppState {
     store: Arc<dyn Store>,
     keys: Arc<keys::KeyCache>,
     access_log: Arc<dyn AccessLog>,
+    /// Whether the control endpoints (`/_orgusers/…`) are served.
+    control: bool,
+    /// The injected faults of every organization (`/_orgusers/faults`), in this process.
+    faults: Arc<control::faults::Faults>,
+    /// Every organization's last requests (`/_orgusers/requests`), in this process.
+    journal: Arc<control::journal::Journal>,
 }
 
 impl AppState {
@@ -54,6 +62,18 @@ impl AppState {
             store,
             keys: Arc::default(),
             access_log: Arc::new(TracingAccessLog),
+            control: true,
+            faults: Arc::default(),
+            journal: Arc::default(),
+        }
+    }
+
+    /// The same state without the control endpoints: they answer as unknown paths
+    /// (`serve --no-control`, for deployments that serve real organizations).
+    pub fn without_control(self) -> Self {
+        Self {
+            control: false,
+            ..self
         }
     }
 
@@ -95,6 +115,13 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     let stamping = stamp::Stamping {
         limits,
         access_log: Arc::clone(&state.access_log),
+        // Without the control endpoints nobody can read the journal: nothing is recorded.
+        journal: state.control.then(|| Arc::clone(&state.journal)),
+    };
+    let control = if state.control {
+        control::routes()
+    } else {
+        Router::new()
     };
     Router::new()
         .route("/health", get(users::health))
@@ -106,6 +133,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                 .delete(users::delete),
         )
         .merge(directory_routes())
+        .merge(control)
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_url)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -161,6 +189,14 @@ fn directory_routes() -> Router<AppState> {
         .route(
             "/v1/organization/groups/{group_id}/roles/{role_id}",
             get(groups::retrieve_role).delete(groups::unassign_role),
+        )
+        .route(
+            "/v1/organization/invites",
+            get(invites::list).post(invites::create),
+        )
+        .route(
+            "/v1/organization/invites/{invite_id}",
+            get(invites::retrieve).delete(invites::delete),
         )
         .route(
             "/v1/organization/projects",

@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,6 +15,7 @@ use rand::Rng;
 
 use crate::Limits;
 use crate::access_log::{AccessEntry, AccessLog};
+use crate::control::journal::{self, Journal, JournalEntry};
 use crate::drain::SharedBody;
 use crate::error::{ApiError, CloseConnection, InternalErrorDetail};
 use crate::extract::{BodyDeadline, LongQuery, OrganizationSlot};
@@ -42,11 +43,13 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::try_from(format!("req_{n:032x}")).unwrap_or(HeaderValue::from_static("req_0"))
 }
 
-/// What the middleware needs: the time limits and where request lines go.
+/// What the middleware needs: the time limits, where request lines go, and the request journal
+/// (`None` without the control endpoints).
 #[derive(Clone)]
 pub struct Stamping {
     pub limits: Limits,
     pub access_log: Arc<dyn AccessLog>,
+    pub journal: Option<Arc<Journal>>,
 }
 
 pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Next) -> Response {
@@ -60,6 +63,12 @@ pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Nex
         .unwrap_or_else(new_request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    // Only `/v1/…` requests go to the journal; their query is kept before the router sees it.
+    let journaled = stamping.journal.is_some() && path.starts_with("/v1/");
+    let mut query = match req.uri().query() {
+        Some(query) if journaled => Some(journal::bounded_query(query)),
+        _ => None,
+    };
     let organization = OrganizationSlot::default();
     // The head guard's internal headers: a refusal, a query set aside, a connection to close.
     let refusal = req
@@ -67,9 +76,12 @@ pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Nex
         .get(&REFUSAL_HEADER)
         .and_then(|v| Refusal::from_name(v.as_bytes()));
     let close_after = req.headers_mut().remove(&CLOSE_HEADER).is_some();
-    if let Some(query) = req.headers_mut().remove(&QUERY_HEADER) {
-        let query = String::from_utf8_lossy(query.as_bytes()).into_owned();
-        req.extensions_mut().insert(LongQuery(query));
+    if let Some(set_aside) = req.headers_mut().remove(&QUERY_HEADER) {
+        let long = String::from_utf8_lossy(set_aside.as_bytes()).into_owned();
+        if journaled {
+            query = Some(journal::bounded_query(&long));
+        }
+        req.extensions_mut().insert(LongQuery(long));
     }
     req.extensions_mut().insert(organization.clone());
     req.extensions_mut()
@@ -102,13 +114,34 @@ pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Nex
     if let Some(InternalErrorDetail(detail)) = response.extensions().get::<InternalErrorDetail>() {
         tracing::error!(request_id = %rid, %method, %path, error = %detail, "request failed");
     }
+    let status = response.status().as_u16();
     stamping.access_log.record(&AccessEntry {
         request_id: &rid,
         method: &method,
         path: &path,
-        status: response.status().as_u16(),
+        status,
         latency_us: elapsed.as_micros() as u64,
     });
+    // Only once a key has named the organization: an unauthenticated request has no journal.
+    if journaled
+        && let Some(journal) = &stamping.journal
+        && let Some(org) = organization.0.get()
+    {
+        journal.record(
+            org,
+            JournalEntry {
+                method,
+                path,
+                query,
+                status,
+                request_id: rid,
+                received: SystemTime::now()
+                    .checked_sub(elapsed)
+                    .unwrap_or(SystemTime::now()),
+                latency: elapsed,
+            },
+        );
+    }
     response
 }
 

@@ -19,6 +19,10 @@ pub enum Kind {
     ServiceAccount,
     /// A project API key.
     ApiKey,
+    /// An invite to join the organization.
+    Invite,
+    /// A saved state of an organization (control endpoints).
+    Snapshot,
 }
 
 impl Kind {
@@ -31,6 +35,8 @@ impl Kind {
             Self::Project => "project",
             Self::ServiceAccount => "service account",
             Self::ApiKey => "API key",
+            Self::Invite => "invite",
+            Self::Snapshot => "snapshot",
         }
     }
 
@@ -43,6 +49,8 @@ impl Kind {
             Self::Project => "project_id",
             Self::ServiceAccount => "service_account_id",
             Self::ApiKey => "api_key_id",
+            Self::Invite => "invite_id",
+            Self::Snapshot => "name",
         }
     }
 }
@@ -113,6 +121,11 @@ generated_id!(
     ApiKeyId,
     "key_"
 );
+generated_id!(
+    /// An invite's id: `invite-` + 24.
+    InviteId,
+    "invite-"
+);
 
 #[cfg(test)]
 mod tests {
@@ -126,6 +139,7 @@ mod tests {
             (ProjectId::generate().0, "proj_"),
             (ServiceAccountId::generate().0, "svc_acct_"),
             (ApiKeyId::generate().0, "key_"),
+            (InviteId::generate().0, "invite-"),
         ] {
             let tail = id.strip_prefix(prefix).unwrap();
             assert_eq!(tail.len(), 24, "{id}");
@@ -133,5 +147,6 @@ mod tests {
         }
         assert_eq!(Kind::Group.noun(), "group");
         assert_eq!(Kind::Role.path_param(), "role_id");
+        assert_eq!(Kind::Invite.path_param(), "invite_id");
     }
 }

@@ -4,10 +4,12 @@
 
 pub mod audit;
 pub mod body;
+pub mod clock;
 pub mod domain;
 pub mod groups;
 pub mod ids;
 mod import;
+pub mod invites;
 pub mod keys;
 pub mod page;
 mod postgres;
@@ -17,6 +19,7 @@ pub mod projects;
 pub mod roles;
 mod row;
 pub mod service_accounts;
+pub mod snapshots;
 mod sqlite;
 pub mod transfer;
 pub mod user_roles;
@@ -171,6 +174,8 @@ pub trait Store:
     + service_accounts::ServiceAccountStore
     + project_keys::ProjectKeyStore
     + project_groups::ProjectGroupStore
+    + invites::InviteStore
+    + snapshots::SnapshotStore
 {
 }
 
@@ -185,6 +190,8 @@ impl<T> Store for T where
         + service_accounts::ServiceAccountStore
         + project_keys::ProjectKeyStore
         + project_groups::ProjectGroupStore
+        + invites::InviteStore
+        + snapshots::SnapshotStore
 {
 }
 
@@ -203,6 +210,17 @@ pub trait OrgStore: Send + Sync + 'static {
     /// Makes sure `org` exists (the default one when `None`, created on an empty store) and
     /// returns its id.
     async fn ensure_organization(&self, org: Option<&OrgId>) -> Result<OrgId, StoreError>;
+
+    /// The organization's clock.
+    async fn clock(&self, org: &OrgId) -> Result<clock::OrgClock, StoreError>;
+
+    /// Changes the organization's clock (refusing to move it back, see [`clock`]) and returns
+    /// it.
+    async fn set_clock(
+        &self,
+        org: &OrgId,
+        setting: clock::ClockSetting,
+    ) -> Result<clock::OrgClock, StoreError>;
 }
 
 /// Where the data lives, parsed from a database URL.

@@ -167,7 +167,7 @@ impl NextQuery {
 /// object its `after` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirstList {
-    /// `projects`, `project.users`, `project.service_accounts`, `project.api_keys`.
+    /// `projects`, `project.users`, `project.service_accounts`, `project.api_keys`, `invites`.
     pub list: &'static str,
     /// What its items are.
     pub kind: Kind,
@@ -182,6 +182,8 @@ impl FirstList {
     pub const SERVICE_ACCOUNTS: Self = Self::new("project.service_accounts", Kind::ServiceAccount);
     /// `/organization/projects/{project_id}/api_keys`.
     pub const PROJECT_API_KEYS: Self = Self::new("project.api_keys", Kind::ApiKey);
+    /// `/organization/invites`.
+    pub const INVITES: Self = Self::new("invites", Kind::Invite);
 
     const fn new(list: &'static str, kind: Kind) -> Self {
         Self { list, kind }

@@ -13,6 +13,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::{Client, Config, NoTls};
 
 use crate::audit::AuditEvent;
+use crate::clock::OrgClock;
 use crate::page::CursorKey;
 use crate::{OrgId, OrgStore, StoreError, StoreOptions, now};
 
@@ -44,6 +45,9 @@ pub(crate) struct Change<'c> {
     /// The transaction.
     pub tx: deadpool_postgres::Transaction<'c>,
     org: OrgId,
+    /// The organization's time for this change (its clock, read with its lock): every
+    /// timestamp the change writes.
+    pub now: i64,
     events: Vec<AuditEvent>,
 }
 
@@ -55,10 +59,11 @@ impl<'c> Change<'c> {
         org: &OrgId,
     ) -> Result<Self, StoreError> {
         let tx = client.transaction().await?;
-        lock_organization(&tx, org).await?;
+        let clock = lock_organization(&tx, org).await?;
         Ok(Self {
             tx,
             org: org.clone(),
+            now: clock.reading(now()),
             events: Vec::new(),
         })
     }
@@ -78,7 +83,7 @@ impl<'c> Change<'c> {
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .await?;
-            let at = now();
+            let at = self.now;
             for event in &self.events {
                 self.tx
                     .execute(
@@ -202,16 +207,68 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Locks the organization's row until the transaction ends: every change to its users takes
-/// this lock first, which serialises them across instances.
+/// Locks the organization's row until the transaction ends, and reads its clock: every change
+/// to its data takes this lock first, which serialises them across instances.
 pub(crate) async fn lock_organization(
     client: &impl GenericClient,
     org: &OrgId,
-) -> Result<(), StoreError> {
+) -> Result<OrgClock, StoreError> {
     let stmt = client
-        .prepare_cached("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE")
+        .prepare_cached(
+            "SELECT clock_frozen_at, clock_offset, clock_floor FROM organizations \
+             WHERE id = $1 FOR UPDATE",
+        )
         .await?;
-    client.query_opt(&stmt, &[&org.as_str()]).await?;
+    let row = client.query_opt(&stmt, &[&org.as_str()]).await?;
+    Ok(match row {
+        Some(row) => clock_of(&row)?,
+        None => OrgClock::default(),
+    })
+}
+
+fn clock_of(row: &tokio_postgres::Row) -> Result<OrgClock, StoreError> {
+    Ok(OrgClock {
+        frozen_at: row.try_get(0)?,
+        offset: row.try_get(1)?,
+        floor: row.try_get(2)?,
+    })
+}
+
+/// The clock of `org` (real time for an organization the store does not have).
+pub(crate) async fn org_clock(
+    client: &impl GenericClient,
+    org: &OrgId,
+) -> Result<OrgClock, StoreError> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT clock_frozen_at, clock_offset, clock_floor FROM organizations WHERE id = $1",
+        )
+        .await?;
+    let row = client.query_opt(&stmt, &[&org.as_str()]).await?;
+    Ok(match row {
+        Some(row) => clock_of(&row)?,
+        None => OrgClock::default(),
+    })
+}
+
+/// The time of `org`, by its clock.
+pub(crate) async fn org_now(client: &impl GenericClient, org: &OrgId) -> Result<i64, StoreError> {
+    Ok(org_clock(client, org).await?.reading(now()))
+}
+
+/// Stores the clock of `org`.
+pub(crate) async fn set_org_clock(
+    client: &impl GenericClient,
+    org: &OrgId,
+    clock: &OrgClock,
+) -> Result<(), StoreError> {
+    client
+        .execute(
+            "UPDATE organizations SET clock_frozen_at = $2, clock_offset = $3, clock_floor = $4 \
+             WHERE id = $1",
+            &[&org.as_str(), &clock.frozen_at, &clock.offset, &clock.floor],
+        )
+        .await?;
     Ok(())
 }
 
@@ -270,6 +327,23 @@ impl OrgStore for PostgresStore {
         insert_organization(&tx, &org).await?;
         tx.commit().await?;
         Ok(org)
+    }
+
+    async fn clock(&self, org: &OrgId) -> Result<OrgClock, StoreError> {
+        org_clock(&self.client().await?, org).await
+    }
+
+    async fn set_clock(
+        &self,
+        org: &OrgId,
+        setting: crate::clock::ClockSetting,
+    ) -> Result<OrgClock, StoreError> {
+        let mut client = self.client().await?;
+        let change = Change::begin(&mut client, org).await?;
+        let clock = org_clock(&change.tx, org).await?.apply(setting, now())?;
+        set_org_clock(&change.tx, org, &clock).await?;
+        change.commit().await?;
+        Ok(clock)
     }
 }
 

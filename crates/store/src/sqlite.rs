@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::audit::AuditEvent;
+use crate::clock::OrgClock;
 use crate::page::CursorKey;
 use crate::{OrgId, OrgStore, StoreError, now};
 
@@ -64,6 +65,9 @@ pub(crate) struct Change<'t> {
     pub tx: &'t Transaction<'t>,
     /// The organization's `seq`, which rows carry.
     pub org: i64,
+    /// The organization's time for this change (its clock, read at the change's start): every
+    /// timestamp the change writes.
+    pub now: i64,
     events: Vec<AuditEvent>,
 }
 
@@ -72,6 +76,40 @@ impl Change<'_> {
     pub fn record(&mut self, event: AuditEvent) {
         self.events.push(event);
     }
+}
+
+/// The clock of the organization whose `seq` is `org`.
+pub(crate) fn org_clock(conn: &Connection, org: i64) -> Result<OrgClock, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT clock_frozen_at, clock_offset, clock_floor FROM organizations WHERE seq = ?1",
+        )?
+        .query_row([org], |r| {
+            Ok(OrgClock {
+                frozen_at: r.get(0)?,
+                offset: r.get(1)?,
+                floor: r.get(2)?,
+            })
+        })?)
+}
+
+/// The time of the organization whose `seq` is `org`, by its clock.
+pub(crate) fn org_now(conn: &Connection, org: i64) -> Result<i64, StoreError> {
+    Ok(org_clock(conn, org)?.reading(now()))
+}
+
+/// Stores the clock of the organization whose `seq` is `org`.
+pub(crate) fn set_org_clock(
+    conn: &Connection,
+    org: i64,
+    clock: &OrgClock,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE organizations SET clock_frozen_at = ?2, clock_offset = ?3, clock_floor = ?4 \
+         WHERE seq = ?1",
+    )?
+    .execute(params![org, clock.frozen_at, clock.offset, clock.floor])?;
+    Ok(())
 }
 
 /// The `seq` of an organization.
@@ -83,7 +121,12 @@ pub(crate) fn org_seq(conn: &Connection, org: &OrgId) -> Result<i64, StoreError>
         .with_context(|| format!("organization {org} is not in the store"))?)
 }
 
-fn append_events(tx: &Transaction<'_>, org: i64, events: &[AuditEvent]) -> Result<(), StoreError> {
+fn append_events(
+    tx: &Transaction<'_>,
+    org: i64,
+    at: i64,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -91,7 +134,6 @@ fn append_events(tx: &Transaction<'_>, org: i64, events: &[AuditEvent]) -> Resul
         "INSERT INTO audit_log (org, id, type, effective_at, resource_id, payload) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    let at = now();
     for event in events {
         insert.execute(params![
             org,
@@ -179,6 +221,11 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut writer = connect(&path)?;
             migrate(&mut writer)?;
+            {
+                let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                crate::snapshots::sqlite::sync_mirrors(&tx)?;
+                tx.commit()?;
+            }
             let cursor_key = load_cursor_key(&writer)?;
             Ok(Self {
                 inner: Arc::new(Inner {
@@ -255,10 +302,11 @@ impl SqliteStore {
                 let mut change = Change {
                     tx,
                     org: seq,
+                    now: org_now(tx, seq)?,
                     events: Vec::new(),
                 };
                 let value = f(&mut change)?;
-                append_events(tx, change.org, &change.events)?;
+                append_events(tx, change.org, change.now, &change.events)?;
                 Ok(value)
             })();
             let succeeded = result.is_ok();
@@ -416,6 +464,23 @@ impl OrgStore for SqliteStore {
                 )?;
                 Ok(org)
             })
+        })
+        .await
+    }
+
+    async fn clock(&self, org: &OrgId) -> Result<OrgClock, StoreError> {
+        self.read_here(|conn| org_clock(conn, org_seq(conn, org)?))
+    }
+
+    async fn set_clock(
+        &self,
+        org: &OrgId,
+        setting: crate::clock::ClockSetting,
+    ) -> Result<OrgClock, StoreError> {
+        self.change(org, move |change| {
+            let clock = org_clock(change.tx, change.org)?.apply(setting, now())?;
+            set_org_clock(change.tx, change.org, &clock)?;
+            Ok(clock)
         })
         .await
     }

@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use crate::body::{BodyError, BodyObject, invalid};
 use crate::groups::GroupName;
-use crate::ids::{ApiKeyId, GroupId, ProjectId, RoleId, ServiceAccountId};
+use crate::ids::{ApiKeyId, GroupId, InviteId, ProjectId, RoleId, ServiceAccountId};
 use crate::import::{ImportError, ImportedUser};
+use crate::invites::{InviteGrant, InviteStatus};
 use crate::project_keys::{KeyName, OwnerType};
 use crate::projects::{ProjectName, ProjectRole, RESIDENCIES};
 use crate::roles::{Permissions, RoleName};
@@ -160,6 +161,24 @@ pub enum DirectoryItem {
         owner: (OwnerType, String),
         /// The SHA-256 of its secret.
         value_sha256: Option<[u8; 32]>,
+    },
+    /// `organization.invite`: created or replaced by id; its status follows from
+    /// `accepted_at` and the organization's clock.
+    Invite {
+        /// Its id (generated when absent).
+        id: InviteId,
+        /// The address.
+        email: crate::EmailAddress,
+        /// The organization role its user gets.
+        role: crate::Role,
+        /// Unix seconds of sending; the import's time when absent.
+        created_at: Option<i64>,
+        /// Unix seconds of expiry; 7 days after `created_at` when absent.
+        expires_at: Option<i64>,
+        /// Unix seconds of acceptance.
+        accepted_at: Option<i64>,
+        /// The memberships it grants; the Default project as `member` when absent.
+        projects: Option<Vec<InviteGrant>>,
     },
 }
 
@@ -411,13 +430,15 @@ impl DirectoryLine {
                 })
             }
             orgusers_api::projects::PROJECT_API_KEY_OBJECT => Self::project_key(body, value),
+            orgusers_api::invites::INVITE_OBJECT => Self::invite(body),
             other => Err(invalid(
                 "object",
                 format!(
                     "'{other}' is no kind of this file; expected one of 'organization.user', \
                      'role', 'group', 'group.user', 'user.role', 'group.role', \
                      'organization.project', 'organization.project.user', 'project.group', \
-                     'organization.project.service_account' or 'organization.project.api_key'"
+                     'organization.project.service_account', 'organization.project.api_key' \
+                     or 'organization.invite'"
                 ),
             )),
         }
@@ -425,6 +446,43 @@ impl DirectoryLine {
 }
 
 impl DirectoryLine {
+    /// An `organization.invite` line: the API shape; `status`, when given, must agree with
+    /// `accepted_at`.
+    fn invite(body: &BodyObject) -> Result<DirectoryItem, BodyError> {
+        body.only(&[
+            "object",
+            "id",
+            "email",
+            "role",
+            "status",
+            "created_at",
+            "expires_at",
+            "accepted_at",
+            "projects",
+        ])?;
+        let email = crate::EmailAddress::parse(body.required_str("email")?)
+            .map_err(|e| invalid("email", e))?;
+        let role = body.required_enum("role", &["owner", "reader"])?;
+        let status = body
+            .optional_enum("status", InviteStatus::NAMES)?
+            .and_then(InviteStatus::parse);
+        let accepted_at = body.optional_i64("accepted_at")?;
+        crate::invites::rules::importable(status, accepted_at)
+            .map_err(|(field, why)| invalid(field, why))?;
+        Ok(DirectoryItem::Invite {
+            id: match body.optional_str("id")? {
+                Some(id) => InviteId::from_stored(external_id("id", id)?),
+                None => InviteId::generate(),
+            },
+            email,
+            role: crate::Role::parse(role).unwrap_or(crate::Role::Reader),
+            created_at: body.optional_i64("created_at")?,
+            expires_at: body.optional_i64("expires_at")?,
+            accepted_at,
+            projects: crate::invites::grants_in(body)?,
+        })
+    }
+
     /// An `organization.project.api_key` line: the API shape with `project_id` and, for the
     /// record, `value_sha256`.
     fn project_key(body: &BodyObject, value: &Value) -> Result<DirectoryItem, BodyError> {
@@ -569,6 +627,8 @@ pub struct DirectorySummary {
     pub service_accounts: usize,
     /// Project API keys created or replaced.
     pub project_keys: usize,
+    /// Invites created or replaced.
+    pub invites: usize,
 }
 
 impl DirectorySummary {
@@ -586,6 +646,7 @@ impl DirectorySummary {
             DirectoryItem::ProjectGroup { .. } => self.project_groups += 1,
             DirectoryItem::ServiceAccount { .. } => self.service_accounts += 1,
             DirectoryItem::ProjectKey { .. } => self.project_keys += 1,
+            DirectoryItem::Invite { .. } => self.invites += 1,
         }
     }
 }
@@ -603,7 +664,8 @@ pub fn unknown(line: usize, field: &str, kind: &str, id: &str) -> ImportError {
 const EXPORT_PAGE: usize = 1000;
 
 /// Every line of the organization's directory besides its users, in an order an import can
-/// read back: roles, groups, memberships, assignments, then projects and their members.
+/// read back: roles, groups, memberships, assignments, then projects and their members, then
+/// invites.
 pub async fn directory_lines(
     store: &dyn crate::Store,
     org: &crate::OrgId,
@@ -674,7 +736,31 @@ pub async fn directory_lines(
         }
     }
     project_lines(store, org, &mut lines).await?;
+    invite_lines(store, org, &mut lines).await?;
     Ok(lines)
+}
+
+/// The invites, oldest first, in their API shape (their status as the organization's clock
+/// reads it now); after the projects they grant.
+async fn invite_lines(
+    store: &dyn crate::Store,
+    org: &crate::OrgId,
+    lines: &mut Vec<Value>,
+) -> Result<(), crate::StoreError> {
+    let mut query = crate::page::FirstQuery {
+        limit: EXPORT_PAGE,
+        after: None,
+    };
+    loop {
+        let page = store.list_invites(org, &query).await?;
+        for invite in &page.items {
+            lines.push(serde_json::to_value(invite.to_wire()).map_err(anyhow::Error::from)?);
+        }
+        match (page.has_more, page.items.last()) {
+            (true, Some(last)) => query.after = Some(last.id.to_string()),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// The projects (archived ones included, the Default one marked `is_default`), then for every

@@ -66,9 +66,27 @@ async fn seed_export_import_reproduces_the_directory(store: TestStore) {
         "organization.project.user",
         "organization.project.service_account",
         "organization.project.api_key",
+        "organization.invite",
     ] {
         assert!(found.iter().any(|k| k == kind), "a seed has {kind} lines");
     }
+    // Invites of every status, after the projects they grant.
+    let statuses: Vec<String> = first
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["object"] == "organization.invite")
+        .map(|l| l["status"].as_str().unwrap().to_owned())
+        .collect();
+    for status in ["pending", "expired", "accepted"] {
+        assert!(
+            statuses.iter().any(|s| s == status),
+            "{status} in {statuses:?}"
+        );
+    }
+    assert!(
+        found.iter().position(|k| k == "organization.invite")
+            > found.iter().rposition(|k| k == "organization.project")
+    );
     // Users first, then roles and groups, then what refers to them.
     let position = |kind: &str| found.iter().position(|k| k == kind).unwrap();
     assert!(
@@ -354,6 +372,134 @@ async fn projects_export_and_import_exactly(app: TestApp) {
         (
             json!({"object": "project.group", "project_id": p, "group_id": group, "role": "owner"}),
             "field 'role': '",
+        ),
+    ];
+    for (line, message) in cases {
+        let file = write_lines(&copy, "bad.jsonl", &[line]);
+        let out = run(&["import", "--database", &copy.url, &file]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(message), "{err}\nexpected: {message}");
+    }
+}
+
+on_both_stores!(invites_export_and_import_exactly);
+
+/// Invites of every status go out in an export, in their API shape, and come back whole.
+async fn invites_export_and_import_exactly(app: TestApp) {
+    const INVITES: &str = "/v1/organization/invites";
+    app.import(&users(2)).await;
+    let project = app
+        .post("/v1/organization/projects", r#"{"name":"Search"}"#)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let old = app
+        .post("/v1/organization/projects", r#"{"name":"Old"}"#)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let send = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app.post(INVITES, &body.to_string()).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    send(json!({"email": "Pending@x.io", "role": "reader"})).await;
+    send(json!({"email": "none@x.io", "role": "owner", "projects": []})).await;
+    send(json!({"email": "two@x.io", "role": "reader", "projects": [
+        {"id": old, "role": "member"}, {"id": project, "role": "owner"}]}))
+    .await;
+    let accepted = send(json!({"email": "joined@x.io", "role": "reader"})).await;
+    let joined = app
+        .post(&format!("/_orgusers/invites/{accepted}/accept"), "")
+        .await;
+    assert_eq!(joined.status, 200, "{}", joined.body);
+    let gone = send(json!({"email": "gone@x.io", "role": "reader"})).await;
+    assert_eq!(app.delete(&format!("{INVITES}/{gone}")).await.status, 200);
+    app.post(&format!("/v1/organization/projects/{old}/archive"), "")
+        .await;
+    // An expired invite, as an import gives it: sent long ago, its expiry following.
+    app.import(
+        &[json!({"object": "organization.invite", "id": "invite-old",
+                        "email": "late@x.io", "role": "reader", "created_at": 1_600_000_000,
+                        "projects": [{"id": project, "role": "member"}]})],
+    )
+    .await;
+    let expired = app.get(&format!("{INVITES}/invite-old")).await.body;
+    assert_eq!(
+        (&expired["status"], &expired["expires_at"]),
+        (&json!("expired"), &json!(1_600_000_000 + 7 * 86_400))
+    );
+
+    let first = run_ok(&["export", "--database", &app.test_store.url]);
+    let lines: Vec<Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let invites: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["object"] == "organization.invite")
+        .collect();
+    let listed = app.get(INVITES).await.body["data"].clone();
+    assert_eq!(json!(invites), listed, "export lines are the API's invites");
+    let mut statuses: Vec<&str> = invites
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "expired", "the oldest first");
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        ["accepted", "expired", "pending", "pending", "pending"]
+    );
+
+    let copy = TestStore::fresh(kind_of_url(&app.test_store.url))
+        .await
+        .unwrap();
+    let file = write_lines(&copy, "export.jsonl", &lines);
+    let out = run(&["import", "--database", &copy.url, &file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        run_ok(&["export", "--database", &copy.url]),
+        first,
+        "export, import, export: the same bytes"
+    );
+
+    let cases = [
+        (
+            json!({"object": "organization.invite", "email": "a@x.io", "role": "reader", "status": "accepted"}),
+            "field 'accepted_at': Invalid 'accepted_at': an accepted invite needs its accepted_at (Unix seconds).",
+        ),
+        (
+            json!({"object": "organization.invite", "email": "a@x.io", "role": "reader", "status": "pending", "accepted_at": 5}),
+            "field 'status': Invalid 'status': an invite with an accepted_at has status 'accepted'.",
+        ),
+        (
+            json!({"object": "organization.invite", "email": "nope", "role": "reader"}),
+            "field 'email': Invalid 'email': \"nope\" is not an email address.",
+        ),
+        (
+            json!({"object": "organization.invite", "email": "a@x.io", "role": "member"}),
+            "field 'role': Invalid 'role': expected one of 'owner' or 'reader', but got 'member' instead.",
+        ),
+        (
+            json!({"object": "organization.invite", "email": "a@x.io", "role": "reader", "projects": [{"id": "proj_none", "role": "member"}]}),
+            "field 'projects': no project 'proj_none' in this organization or on an earlier line",
+        ),
+        (
+            json!({"object": "organization.invite", "email": "a@x.io", "role": "reader", "projects": [{"id": project, "role": "admin"}]}),
+            "field 'projects[0].role': Invalid 'projects[0].role'",
         ),
     ];
     for (line, message) in cases {

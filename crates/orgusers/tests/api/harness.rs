@@ -656,6 +656,11 @@ pub fn validate_body(method: &Method, path: &str, reply: &Reply) {
         assert_eq!(reply.body, serde_json::json!({"status": "ok"}));
         return;
     }
+    // The emulator's own endpoints have no schema in the spec; their errors still answer in
+    // the error envelope.
+    if path.starts_with("/_orgusers/") && reply.status < 400 {
+        return;
+    }
     let validator = schema_for(method, path, reply.status);
     let errors: Vec<String> = validator
         .iter_errors(&reply.body)

@@ -13,7 +13,7 @@ use crate::page::{NextQuery, Position};
 use crate::postgres::{Change, PostgresStore};
 use crate::roles::RoleRecord;
 use crate::roles::postgres::{custom_role_in, role_from_row};
-use crate::{Kind, OrgId, StoreError, now};
+use crate::{Kind, OrgId, StoreError};
 
 fn group_from_row(row: &Row) -> Result<GroupRecord, StoreError> {
     Ok(GroupRecord {
@@ -96,13 +96,14 @@ impl GroupStore for PostgresStore {
     }
 
     async fn create_group(&self, org: &OrgId, name: &GroupName) -> Result<GroupRecord, StoreError> {
-        let group = GroupRecord {
+        let mut group = GroupRecord {
             id: GroupId::generate(),
             name: name.as_str().to_owned(),
-            created_at: now(),
+            created_at: 0,
         };
         let mut client = self.client().await?;
         let mut change = Change::begin(&mut client, org).await?;
+        group.created_at = change.now;
         let stmt = change
             .tx
             .prepare_cached(
@@ -223,7 +224,7 @@ impl GroupStore for PostgresStore {
             .await?;
         let added = change
             .tx
-            .execute(&stmt, &[&org.as_str(), &group.as_str(), &user, &now()])
+            .execute(&stmt, &[&org.as_str(), &group.as_str(), &user, &change.now])
             .await?;
         if added > 0 {
             change.record(member_event("group.user.added", group, user));
@@ -332,7 +333,12 @@ impl GroupStore for PostgresStore {
             .tx
             .execute(
                 &stmt,
-                &[&org.as_str(), &group.id.as_str(), &role.as_str(), &now()],
+                &[
+                    &org.as_str(),
+                    &group.id.as_str(),
+                    &role.as_str(),
+                    &change.now,
+                ],
             )
             .await?;
         if added > 0 {

@@ -12,7 +12,7 @@ use crate::page::{NextQuery, Position};
 use crate::roles::RoleRecord;
 use crate::roles::sqlite::{custom_role_in, role_from_row};
 use crate::sqlite::{SqliteStore, org_seq};
-use crate::{Kind, OrgId, StoreError, now};
+use crate::{Kind, OrgId, StoreError};
 
 fn group_from_row(row: &Row<'_>) -> rusqlite::Result<GroupRecord> {
     Ok(GroupRecord {
@@ -96,12 +96,13 @@ impl GroupStore for SqliteStore {
     }
 
     async fn create_group(&self, org: &OrgId, name: &GroupName) -> Result<GroupRecord, StoreError> {
-        let group = GroupRecord {
+        let mut group = GroupRecord {
             id: GroupId::generate(),
             name: name.as_str().to_owned(),
-            created_at: now(),
+            created_at: 0,
         };
         self.change(org, move |change| {
+            group.created_at = change.now;
             change
                 .tx
                 .prepare_cached(
@@ -212,7 +213,7 @@ impl GroupStore for SqliteStore {
                     "INSERT OR IGNORE INTO group_users (org, group_id, user_id, added_at) \
                      VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![change.org, group.as_str(), user, now()])?;
+                .execute(params![change.org, group.as_str(), user, change.now])?;
             if added > 0 {
                 change.record(member_event("group.user.added", &group, &user));
             }
@@ -304,7 +305,12 @@ impl GroupStore for SqliteStore {
                     "INSERT OR IGNORE INTO group_roles (org, group_id, role_id, assigned_at) \
                      VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![change.org, group.id.as_str(), role.as_str(), now()])?;
+                .execute(params![
+                    change.org,
+                    group.id.as_str(),
+                    role.as_str(),
+                    change.now
+                ])?;
             if added > 0 {
                 change.record(group_role_event(
                     "role.assignment.created",

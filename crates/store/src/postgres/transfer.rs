@@ -9,7 +9,7 @@ use crate::projects::ImportedProject;
 use crate::projects::postgres as projects;
 use crate::roles::postgres::custom_role_in;
 use crate::transfer::{DirectoryItem, DirectorySummary, SetAside, unknown};
-use crate::{ImportError, OrgId, Role, StoreError, now};
+use crate::{ImportError, OrgId, Role, StoreError};
 
 fn refused(line: usize, field: &str, message: String) -> StoreError {
     ImportError {
@@ -130,7 +130,7 @@ pub(crate) async fn apply(
     aside: &SetAside,
 ) -> Result<DirectorySummary, StoreError> {
     let mut summary = DirectorySummary::default();
-    let started = now();
+    let started = crate::postgres::org_now(tx, org).await?;
     let mut memberships = Memberships::default();
     for line in &aside.lines {
         aside.check_order(line)?;
@@ -443,6 +443,37 @@ pub(crate) async fn apply(
                     ],
                 )
                 .await?;
+            }
+            DirectoryItem::Invite {
+                id,
+                email,
+                role,
+                created_at,
+                expires_at,
+                accepted_at,
+                projects,
+            } => {
+                let grants = match projects {
+                    None => vec![crate::invites::postgres::default_grant(tx, org).await?],
+                    Some(grants) => grants.clone(),
+                };
+                for grant in &grants {
+                    if !exists(tx, PROJECT, org, grant.project_id.as_str()).await? {
+                        let id = grant.project_id.as_str();
+                        return Err(unknown(n, "projects", "project", id).into());
+                    }
+                }
+                let created_at = created_at.unwrap_or(started);
+                let invite = crate::invites::ImportedInvite {
+                    id,
+                    email,
+                    role: *role,
+                    created_at,
+                    expires_at: expires_at
+                        .unwrap_or_else(|| crate::invites::rules::expires_at(created_at)),
+                    accepted_at: *accepted_at,
+                };
+                crate::invites::postgres::import_invite(tx, org, &invite, &grants).await?;
             }
         }
         summary.count(&line.item);

@@ -10,7 +10,7 @@ use crate::page::{NextQuery, Position};
 use crate::postgres::{Change, PostgresStore};
 use crate::projects::ProjectRole;
 use crate::projects::postgres::{project_in, writable_project_in};
-use crate::{Kind, OrgId, StoreError, now};
+use crate::{Kind, OrgId, StoreError};
 
 const GRANT_COLUMNS: &str = "pg.project_id, pg.group_id, g.name, pg.role, pg.created_at";
 const GRANT_FROM: &str =
@@ -124,7 +124,7 @@ impl ProjectGroupStore for PostgresStore {
                     &project.as_str(),
                     &group.as_str(),
                     &role.as_str(),
-                    &now(),
+                    &change.now,
                 ],
             )
             .await?;

@@ -9,7 +9,7 @@ use crate::page::{NextQuery, Position};
 use crate::projects::ProjectRole;
 use crate::projects::sqlite::{project_in, writable_project_in};
 use crate::sqlite::{SqliteStore, org_seq};
-use crate::{Kind, OrgId, StoreError, now};
+use crate::{Kind, OrgId, StoreError};
 
 const GRANT_COLUMNS: &str = "pg.project_id, pg.group_id, g.name, pg.role, pg.created_at";
 const GRANT_FROM: &str =
@@ -113,7 +113,7 @@ impl ProjectGroupStore for SqliteStore {
                     project.as_str(),
                     group.as_str(),
                     role.as_str(),
-                    now()
+                    change.now
                 ])?;
             change.record(grant_event(
                 "project.group.added",

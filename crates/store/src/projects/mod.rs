@@ -359,6 +359,7 @@ pub(crate) const PROJECT_CHILDREN: &[&str] = &[
     "service_accounts",
     "project_api_keys",
     "project_groups",
+    "invite_projects",
 ];
 
 /// A project line of an import, as the backends apply it.

@@ -12,7 +12,7 @@ use crate::ids::ProjectId;
 use crate::page::{FirstList, FirstQuery, Position};
 use crate::postgres::{Change, PostgresStore, departures};
 use crate::row::POSTGRES_USER_PROJECTS;
-use crate::{Kind, OrgId, StoreError, now};
+use crate::{Kind, OrgId, StoreError};
 
 const PROJECT_COLUMNS: &str =
     "id, name, created_at, archived_at, is_default, external_key_id, residency";
@@ -406,10 +406,10 @@ impl ProjectStore for PostgresStore {
         org: &OrgId,
         project: &NewProject,
     ) -> Result<ProjectRecord, StoreError> {
-        let project = ProjectRecord {
+        let mut project = ProjectRecord {
             id: ProjectId::generate(),
             name: project.name.as_str().to_owned(),
-            created_at: now(),
+            created_at: 0,
             archived_at: None,
             is_default: false,
             external_key_id: project.external_key_id.clone(),
@@ -417,6 +417,7 @@ impl ProjectStore for PostgresStore {
         };
         let mut client = self.client().await?;
         let mut change = Change::begin(&mut client, org).await?;
+        project.created_at = change.now;
         let stmt = change
             .tx
             .prepare_cached(
@@ -497,7 +498,7 @@ impl ProjectStore for PostgresStore {
         if project.archived_at.is_some() {
             return Ok(project);
         }
-        project.archived_at = Some(now());
+        project.archived_at = Some(change.now);
         let stmt = change
             .tx
             .prepare_cached("UPDATE projects SET archived_at = $3 WHERE org_id = $1 AND id = $2")
@@ -580,7 +581,7 @@ impl ProjectStore for PostgresStore {
                     &project.as_str(),
                     &user,
                     &role.as_str(),
-                    &now(),
+                    &change.now,
                 ],
             )
             .await?;

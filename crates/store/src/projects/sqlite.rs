@@ -11,7 +11,7 @@ use crate::ids::ProjectId;
 use crate::page::{FirstList, FirstQuery, Position};
 use crate::row::SQLITE_USER_PROJECTS;
 use crate::sqlite::{Change, SqliteStore, departures, org_seq};
-use crate::{Kind, OrgId, StoreError, now};
+use crate::{Kind, OrgId, StoreError};
 
 const PROJECT_COLUMNS: &str =
     "id, name, created_at, archived_at, is_default, external_key_id, residency";
@@ -381,16 +381,17 @@ impl ProjectStore for SqliteStore {
         org: &OrgId,
         project: &NewProject,
     ) -> Result<ProjectRecord, StoreError> {
-        let project = ProjectRecord {
+        let mut project = ProjectRecord {
             id: ProjectId::generate(),
             name: project.name.as_str().to_owned(),
-            created_at: now(),
+            created_at: 0,
             archived_at: None,
             is_default: false,
             external_key_id: project.external_key_id.clone(),
             residency: project.residency.map(str::to_owned),
         };
         self.change(org, move |change| {
+            project.created_at = change.now;
             change
                 .tx
                 .prepare_cached(
@@ -458,7 +459,7 @@ impl ProjectStore for SqliteStore {
             if project.archived_at.is_some() {
                 return Ok(project);
             }
-            project.archived_at = Some(now());
+            project.archived_at = Some(change.now);
             change
                 .tx
                 .prepare_cached("UPDATE projects SET archived_at = ?3 WHERE org = ?1 AND id = ?2")?
@@ -532,7 +533,7 @@ impl ProjectStore for SqliteStore {
                     project.as_str(),
                     user,
                     role.as_str(),
-                    now()
+                    change.now
                 ])?;
             refresh(change.tx, change.org, Touched::User(&user))?;
             change.record(member_event(

@@ -8,7 +8,7 @@ use super::{NewRole, RoleChange, RoleRecord, RoleStore, no_such_role, role_event
 use crate::ids::RoleId;
 use crate::page::{NextQuery, Position};
 use crate::postgres::{Change, PostgresStore};
-use crate::{OrgId, StoreError, now};
+use crate::{OrgId, StoreError};
 
 /// The columns [`role_from_row`] reads.
 pub(crate) const ROLE_COLUMNS: &str = "id, name, description, permissions, created_at, updated_at";
@@ -93,7 +93,7 @@ impl RoleStore for PostgresStore {
         let mut change = Change::begin(&mut client, org).await?;
         let holder = name_holder(&change.tx, org, &role.name.folded()).await?;
         rules::name_free(&role.name, holder.as_ref(), None)?;
-        let at = now();
+        let at = change.now;
         let record = RoleRecord {
             id: RoleId::generate(),
             name: role.name.as_str().to_owned(),
@@ -145,7 +145,7 @@ impl RoleStore for PostgresStore {
             let holder = name_holder(&change.tx, org, &name.folded()).await?;
             rules::name_free(name, holder.as_ref(), Some(id))?;
         }
-        rules::apply(role_change, &mut role, now());
+        rules::apply(role_change, &mut role, change.now);
         let stmt = change
             .tx
             .prepare_cached(

@@ -8,7 +8,7 @@ use super::{NewRole, RoleChange, RoleRecord, RoleStore, no_such_role, role_event
 use crate::ids::RoleId;
 use crate::page::{NextQuery, Position};
 use crate::sqlite::{SqliteStore, org_of_param1};
-use crate::{OrgId, StoreError, now};
+use crate::{OrgId, StoreError};
 
 /// The columns [`role_from_row`] reads.
 macro_rules! role_columns {
@@ -104,7 +104,7 @@ impl RoleStore for SqliteStore {
                 name_holder(change.tx, change.org, &role.name.folded())?.as_ref(),
                 None,
             )?;
-            let at = now();
+            let at = change.now;
             let record = RoleRecord {
                 id: RoleId::generate(),
                 name: role.name.as_str().to_owned(),
@@ -152,7 +152,7 @@ impl RoleStore for SqliteStore {
                     Some(&id),
                 )?;
             }
-            rules::apply(&role_change, &mut role, now());
+            rules::apply(&role_change, &mut role, change.now);
             change
                 .tx
                 .prepare_cached(

@@ -251,7 +251,7 @@ pub(crate) fn no_such_account(id: &ServiceAccountId) -> StoreError {
 /// Service accounts per backend, and the keys made for them; paging and the making of new
 /// accounts and keys (ids, secrets, times) are provided.
 #[async_trait]
-pub trait ServiceAccountStore: Send + Sync + 'static {
+pub trait ServiceAccountStore: crate::OrgStore {
     /// Up to `query.limit + 1` service accounts of `project` after `query.after`, oldest first.
     async fn fetch_service_accounts(
         &self,
@@ -320,7 +320,7 @@ pub trait ServiceAccountStore: Send + Sync + 'static {
         project: &ProjectId,
         new: &NewServiceAccount,
     ) -> Result<CreatedServiceAccount, StoreError> {
-        let created = rules::created(project, new, now());
+        let created = rules::created(project, new, self.clock(org).await?.reading(now()));
         self.insert_service_account(org, &created).await?;
         Ok(created)
     }
@@ -334,7 +334,7 @@ pub trait ServiceAccountStore: Send + Sync + 'static {
         name: KeyName,
         scopes: KeyScopes,
     ) -> Result<NewKey, StoreError> {
-        let key = NewKey::generate(name, scopes, now());
+        let key = NewKey::generate(name, scopes, self.clock(org).await?.reading(now()));
         self.insert_service_account_key(org, project, id, &key)
             .await?;
         Ok(key)

@@ -283,6 +283,12 @@ mod tests {
         other.commit().unwrap();
 
         opening.join().unwrap().unwrap();
-        assert_eq!(applied_versions(&path), [1, 2, 3, 4]);
+        // Every embedded migration, each once.
+        let embedded: Vec<i64> = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| i64::from(m.version()))
+            .collect();
+        assert_eq!(applied_versions(&path), embedded);
     }
 }

@@ -9,7 +9,7 @@ use crate::projects::ImportedProject;
 use crate::projects::sqlite as projects;
 use crate::roles::sqlite::custom_role_in;
 use crate::transfer::{DirectoryItem, DirectorySummary, SetAside, unknown};
-use crate::{ImportError, OrgId, Role, StoreError, now};
+use crate::{ImportError, OrgId, Role, StoreError};
 
 fn refused(line: usize, field: &str, message: String) -> StoreError {
     ImportError {
@@ -40,7 +40,7 @@ pub(crate) fn apply(
     aside: &SetAside,
 ) -> Result<DirectorySummary, StoreError> {
     let mut summary = DirectorySummary::default();
-    let started = now();
+    let started = crate::sqlite::org_now(tx, org)?;
     for line in &aside.lines {
         aside.check_order(line)?;
         let n = line.line;
@@ -302,6 +302,37 @@ pub(crate) fn apply(
                     owner_type.as_str(),
                     owner_id
                 ])?;
+            }
+            DirectoryItem::Invite {
+                id,
+                email,
+                role,
+                created_at,
+                expires_at,
+                accepted_at,
+                projects,
+            } => {
+                let grants = match projects {
+                    None => vec![crate::invites::sqlite::default_grant(tx, org)?],
+                    Some(grants) => grants.clone(),
+                };
+                for grant in &grants {
+                    if !exists(tx, PROJECT, org, grant.project_id.as_str())? {
+                        let id = grant.project_id.as_str();
+                        return Err(unknown(n, "projects", "project", id).into());
+                    }
+                }
+                let created_at = created_at.unwrap_or(started);
+                let invite = crate::invites::ImportedInvite {
+                    id,
+                    email,
+                    role: *role,
+                    created_at,
+                    expires_at: expires_at
+                        .unwrap_or_else(|| crate::invites::rules::expires_at(created_at)),
+                    accepted_at: *accepted_at,
+                };
+                crate::invites::sqlite::import_invite(tx, org, &invite, &grants)?;
             }
         }
         summary.count(&line.item);

@@ -9,7 +9,7 @@ use crate::postgres::{Change, PostgresStore};
 use crate::roles::RoleRecord;
 use crate::roles::postgres::{custom_role_in, role_from_row};
 use crate::users::postgres::live_user;
-use crate::{Kind, OrgId, Role, StoreError, now};
+use crate::{Kind, OrgId, Role, StoreError};
 
 #[async_trait]
 impl UserRoleStore for PostgresStore {
@@ -91,7 +91,7 @@ impl UserRoleStore for PostgresStore {
             .await?;
         let added = change
             .tx
-            .execute(&stmt, &[&org.as_str(), &user, &role.as_str(), &now()])
+            .execute(&stmt, &[&org.as_str(), &user, &role.as_str(), &change.now])
             .await?;
         if added > 0 {
             change.record(user_role_event("role.assignment.created", user, role));

@@ -10,7 +10,7 @@ use crate::roles::RoleRecord;
 use crate::roles::sqlite::{custom_role_in, role_from_row};
 use crate::sqlite::{SqliteStore, org_seq};
 use crate::users::sqlite::live_user;
-use crate::{Kind, OrgId, Role, StoreError, now};
+use crate::{Kind, OrgId, Role, StoreError};
 
 #[async_trait]
 impl UserRoleStore for SqliteStore {
@@ -86,7 +86,7 @@ impl UserRoleStore for SqliteStore {
                     "INSERT OR IGNORE INTO user_roles (org, user_id, role_id, assigned_at) \
                      VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![change.org, user, role.as_str(), now()])?;
+                .execute(params![change.org, user, role.as_str(), change.now])?;
             if added > 0 {
                 change.record(user_role_event("role.assignment.created", &user, &role));
             }

@@ -216,9 +216,9 @@ impl UserStore for PostgresStore {
         // Sorts and hashes of a large import's staging table stay in memory.
         tx.batch_execute("SET LOCAL work_mem = '256MB'").await?;
         insert_organization(&tx, org).await?;
-        lock_organization(&tx, org).await?;
+        let started = lock_organization(&tx, org).await?.reading(now());
         let (users, aside) = crate::transfer::split_users(source);
-        let mut summary = import::import(&tx, org, users, now()).await?;
+        let mut summary = import::import(&tx, org, users, started).await?;
         let aside = std::mem::take(
             &mut *aside
                 .lock()

@@ -368,9 +368,9 @@ fn import_into(
 /// `cache_size` during an import: 1 GiB (negative values are KiB), taken only as pages are
 /// used. A million-user seed: 3.8 to 4.1 s, against 4.2 to 4.8 s with 256 MiB (same peak RSS).
 /// Index builds set their own, smaller size (see `import::build_indexes`).
-const IMPORT_CACHE_KIB: i64 = -(1 << 20);
+pub(crate) const IMPORT_CACHE_KIB: i64 = -(1 << 20);
 /// SQLite's default `cache_size`: 2 MiB.
-const DEFAULT_CACHE_KIB: i64 = -2_000;
+pub(crate) const DEFAULT_CACHE_KIB: i64 = -2_000;
 
 fn import_records(
     tx: &Transaction<'_>,
@@ -386,8 +386,9 @@ fn import_records(
         [org.as_str()],
         |r| r.get(0),
     )?;
+    let started = crate::sqlite::org_now(tx, org)?;
     if !import::org_has_users(tx, org)? {
-        return import::import_into_empty_org(tx, org, source, now());
+        return import::import_into_empty_org(tx, org, source, started);
     }
     let mut summary = ImportSummary::default();
     let mut seen_ids: HashSet<String> = HashSet::new();
@@ -408,7 +409,6 @@ fn import_records(
          technical_level = excluded.technical_level, developer_persona = excluded.developer_persona",
         import::insert_sql(1)
     ))?;
-    let started = now();
     let mut memberships = DefaultMemberships::start(tx, org)?;
     for record in source {
         let user = record?;
