@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The official clients against orgusers: the Python SDK (openai 3.54.0, then the newest 3.x), the
 # Node SDK (openai 7.55.0, then the newest 7.x) and schemathesis contract fuzzing with the official
-# spec subsets (the users spec, then the users, roles, groups and projects paths of the directory
-# spec).
+# spec subsets (the users spec, then the users, roles, groups, projects and invites paths of the
+# directory spec).
 # Installs what it needs; fails if any suite fails or runs no test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,13 +11,13 @@ spec=${ORGUSERS_SPEC:-$root/../shared/spec/organization-users.openapi.yaml}
 directory_spec=${ORGUSERS_DIRECTORY_SPEC:-$root/../shared/spec/organization-directory.openapi.yaml}
 fuzz_seconds=${ORGUSERS_FUZZ_SECONDS:-120}
 directory_fuzz_seconds=${ORGUSERS_DIRECTORY_FUZZ_SECONDS:-$fuzz_seconds}
-# The paths of the directory spec that orgusers serves: users, roles, groups, and projects with
-# their users, service accounts (and their keys), API keys and groups. The others (invites, admin
-# API keys, audit logs, the project settings: certificates, data retention, permissions, rate
-# limits, spend alerts and limits, …) are left out of the fuzzing.
+# The paths of the directory spec that orgusers serves: users, roles, groups, projects with
+# their users, service accounts (and their keys), API keys and groups, and invites. The others
+# (admin API keys, audit logs, the project settings: certificates, data retention, permissions,
+# rate limits, spend alerts and limits, …) are left out of the fuzzing.
 directory_paths='^/organization/(users(/\{user_id\}(/roles(/\{role_id\})?)?)?|roles(/\{role_id\})?|groups(/\{group_id\}(/(users(/\{user_id\})?|roles(/\{role_id\})?))?)?'\
 '|projects(/\{project_id\}(/(archive|users(/\{user_id\})?|service_accounts(/\{service_account_id\}(/api_keys)?)?'\
-'|api_keys(/\{api_key_id\})?|groups(/\{group_id\})?))?)?)$'
+'|api_keys(/\{api_key_id\})?|groups(/\{group_id\})?))?)?|invites(/\{invite_id\})?)$'
 
 echo "-- building orgusers"
 cargo build --bin orgusers
@@ -93,7 +93,7 @@ base=$(head -n 1 "$work/serve.out" | sed 's/^listening on //')
 [ -n "$base" ] || { echo "orgusers serve did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
 echo "-- schemathesis: the users spec"
 PATH="$venv/bin:$PATH" conformance/schemathesis/run.sh "$base/v1" "$key" "$spec" "$fuzz_seconds"
-echo "-- schemathesis: users, roles, groups and projects of the directory spec"
+echo "-- schemathesis: users, roles, groups, projects and invites of the directory spec"
 PATH="$venv/bin:$PATH" conformance/schemathesis/run.sh "$base/v1" "$key" "$directory_spec" "$directory_fuzz_seconds" \
   "$directory_paths"
 if grep -q 'status=500' "$work/serve.err"; then

@@ -31,8 +31,8 @@ ERROR_VALIDATOR = jsonschema_rs.validator_for({**SCHEMAS, "$ref": "#/$defs/Error
 
 # The contract's error table, per operation: 401 for keys, 400 for parameters, bodies and the
 # rules of the state (last owner, predefined roles, unique role names, changes of an archived
-# project, the Default project's archiving), 404 for unknown ids in the path, 413 for bodies over
-# 1 MiB. Operations of the directory spec that orgusers does not serve
+# project, the Default project's archiving, invites' addresses and projects), 404 for unknown ids
+# in the path, 413 for bodies over 1 MiB. Operations of the directory spec that orgusers does not serve
 # are not fuzzed (run.sh selects the paths), so they need no entry.
 READ, LIST, WRITE, REMOVE = {200, 401, 404}, {200, 400, 401, 404}, {200, 400, 401, 404, 413}, {200, 400, 401, 404}
 ALLOWED = {
@@ -87,6 +87,12 @@ ALLOWED = {
     # `group_type` is an enumerated query parameter: 400 out of range.
     ("GET", "/organization/projects/{project_id}/groups/{group_id}"): LIST,
     ("DELETE", "/organization/projects/{project_id}/groups/{group_id}"): REMOVE,
+    # Invites: an address already invited or a user's, or a project that is not active, is a 400;
+    # so is deleting an accepted invite.
+    ("GET", "/organization/invites"): {200, 400, 401},
+    ("POST", "/organization/invites"): {200, 400, 401, 413},
+    ("GET", "/organization/invites/{invite_id}"): READ,
+    ("DELETE", "/organization/invites/{invite_id}"): REMOVE,
 }
 
 
