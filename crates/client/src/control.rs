@@ -23,112 +23,13 @@
 //! ```
 
 use orgusers_api::control::ControlList;
+pub use orgusers_api::control::{Fault, FaultCreate, FaultDeleted, FaultsDeleted, RequestRecord};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 
 use crate::{Client, Error, segment};
 
 const FAULTS: &str = "/_orgusers/faults";
 const REQUESTS: &str = "/_orgusers/requests";
-
-/// An injected fault: later `/v1` requests of the organization that match `method` and `path`
-/// wait `latency_ms` and, with a `status`, fail with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fault {
-    /// Always `orgusers.fault`.
-    pub object: String,
-    /// `fault_` + 24 alphanumerics.
-    pub id: String,
-    /// `*` or a method name.
-    pub method: String,
-    /// A path, or a prefix ending in `*`.
-    pub path: String,
-    /// The status matching requests are answered with; `None`: they only wait.
-    pub status: Option<u16>,
-    /// How long matching requests wait first.
-    pub latency_ms: u64,
-    /// The chance that the fault fires on a matching request, 0 to 1.
-    pub probability: f64,
-    /// How many requests it was created to fire on; `None`: unlimited.
-    pub count: Option<u64>,
-    /// How many more requests it fires on; `None`: unlimited.
-    pub remaining: Option<u64>,
-    /// When it was created, in Unix seconds.
-    pub created_at: i64,
-}
-
-/// What `POST /_orgusers/faults` takes. Only `path` is required.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct FaultCreate {
-    /// A method name or `*` (the default).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// A `/v1/…` path, or a prefix ending in `*`.
-    pub path: String,
-    /// 400 to 599; none: matching requests only wait.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// 0 (the default) to 60000.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<u64>,
-    /// 0 to 1 (the default).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probability: Option<f64>,
-    /// At least 1; none: unlimited.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-}
-
-impl FaultCreate {
-    /// A fault on `path` with every other field at its default.
-    pub fn new(path: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            ..Self::default()
-        }
-    }
-}
-
-/// The answer to removing every fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaultsDeleted {
-    /// Always `orgusers.faults.deleted`.
-    pub object: String,
-    /// How many were removed.
-    pub deleted: u64,
-}
-
-/// The answer to removing one fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaultDeleted {
-    /// Always `orgusers.fault.deleted`.
-    pub object: String,
-    /// The fault's id.
-    pub id: String,
-    /// Always `true`.
-    pub deleted: bool,
-}
-
-/// One request of the journal. It holds no header and no body, so never a key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestRecord {
-    /// Always `orgusers.request`.
-    pub object: String,
-    /// The HTTP method.
-    pub method: String,
-    /// The path as sent, without the query.
-    pub path: String,
-    /// The query as sent, without `?`.
-    pub query: Option<String>,
-    /// The status it was answered with.
-    pub status: u16,
-    /// The `x-request-id` of the answer.
-    pub request_id: String,
-    /// When it arrived, in Unix seconds.
-    pub created_at: i64,
-    /// From arrival to answer.
-    pub latency_ms: u64,
-}
 
 /// The organization's injected faults.
 #[derive(Debug, Clone, Copy)]

@@ -19,12 +19,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use orgusers_api::control::ControlList;
+use orgusers_api::control::{ControlList, Fault as FaultObject, FaultDeleted, FaultsDeleted};
 use orgusers_store::OrgId;
 use orgusers_store::body::{BodyError, BodyObject, invalid, one_of};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::AppState;
@@ -141,9 +140,9 @@ impl Fault {
 
     fn to_object(&self) -> FaultObject {
         FaultObject {
-            object: FAULT_OBJECT,
+            object: FAULT_OBJECT.to_owned(),
             id: self.id.clone(),
-            method: self.method,
+            method: self.method.to_owned(),
             path: self.path.text(),
             status: self.status.map(|s| s.as_u16()),
             latency_ms: u64::try_from(self.latency.as_millis()).unwrap_or(u64::MAX),
@@ -153,21 +152,6 @@ impl Fault {
             created_at: self.created_at,
         }
     }
-}
-
-/// A fault as the control endpoints answer it.
-#[derive(Debug, Serialize)]
-pub struct FaultObject {
-    pub object: &'static str,
-    pub id: String,
-    pub method: &'static str,
-    pub path: String,
-    pub status: Option<u16>,
-    pub latency_ms: u64,
-    pub probability: f64,
-    pub count: Option<u64>,
-    pub remaining: Option<u64>,
-    pub created_at: i64,
 }
 
 /// What a fault does to the request it fires on.
@@ -390,21 +374,6 @@ fn parse_fault(bytes: &[u8]) -> Result<Fault, BodyError> {
     })
 }
 
-/// The answer to removing every fault.
-#[derive(Debug, Serialize)]
-pub struct FaultsDeleted {
-    pub object: &'static str,
-    pub deleted: usize,
-}
-
-/// The answer to removing one fault.
-#[derive(Debug, Serialize)]
-pub struct FaultDeleted {
-    pub object: &'static str,
-    pub id: String,
-    pub deleted: bool,
-}
-
 async fn create(
     State(state): State<AppState>,
     Authenticated(org): Authenticated,
@@ -426,8 +395,8 @@ async fn clear(
     Authenticated(org): Authenticated,
 ) -> Json<FaultsDeleted> {
     Json(FaultsDeleted {
-        object: FAULTS_DELETED_OBJECT,
-        deleted: state.faults.clear(&org),
+        object: FAULTS_DELETED_OBJECT.to_owned(),
+        deleted: u64::try_from(state.faults.clear(&org)).unwrap_or(u64::MAX),
     })
 }
 
@@ -440,7 +409,7 @@ async fn remove(
         return Err(ApiError::NoSuchFault(id));
     }
     Ok(Json(FaultDeleted {
-        object: FAULT_DELETED_OBJECT,
+        object: FAULT_DELETED_OBJECT.to_owned(),
         id,
         deleted: true,
     }))

@@ -13,9 +13,8 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::routing::get;
 use axum::{Json, Router};
-use orgusers_api::control::ControlList;
+use orgusers_api::control::{ControlList, RequestRecord};
 use orgusers_store::{LimitError, OrgId, parse_limit};
-use serde::Serialize;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -53,24 +52,10 @@ pub struct JournalEntry {
     pub latency: Duration,
 }
 
-/// A journal entry as `GET /_orgusers/requests` answers it.
-#[derive(Debug, Serialize)]
-pub struct RequestObject {
-    pub object: &'static str,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub status: u16,
-    pub request_id: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    pub latency_ms: u64,
-}
-
 impl JournalEntry {
-    fn to_object(&self) -> RequestObject {
-        RequestObject {
-            object: REQUEST_OBJECT,
+    fn to_object(&self) -> RequestRecord {
+        RequestRecord {
+            object: REQUEST_OBJECT.to_owned(),
             method: self.method.as_str().to_owned(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -128,7 +113,7 @@ impl Journal {
     }
 
     /// `org`'s last `limit` requests, newest first.
-    pub fn newest(&self, org: &OrgId, limit: usize) -> Vec<RequestObject> {
+    pub fn newest(&self, org: &OrgId, limit: usize) -> Vec<RequestRecord> {
         self.lock()
             .get(org)
             .map(|entries| {
@@ -165,7 +150,7 @@ async fn list(
     State(state): State<AppState>,
     Authenticated(org): Authenticated,
     QueryString(query): QueryString,
-) -> Result<Json<ControlList<RequestObject>>, ApiError> {
+) -> Result<Json<ControlList<RequestRecord>>, ApiError> {
     let limit = journal_limit(query.as_deref())?;
     Ok(Json(ControlList::new(state.journal.newest(&org, limit))))
 }
