@@ -12,12 +12,12 @@ directory_spec=${ORGUSERS_DIRECTORY_SPEC:-$root/../shared/spec/organization-dire
 fuzz_seconds=${ORGUSERS_FUZZ_SECONDS:-120}
 directory_fuzz_seconds=${ORGUSERS_DIRECTORY_FUZZ_SECONDS:-$fuzz_seconds}
 # The paths of the directory spec that orgusers serves: users, roles, groups, projects with
-# their users, service accounts (and their keys), API keys and groups, and invites. The others
-# (admin API keys, audit logs, the project settings: certificates, data retention, permissions,
+# their users, service accounts (and their keys), API keys and groups, invites, and admin API
+# keys. The others (audit logs, the project settings: certificates, data retention, permissions,
 # rate limits, spend alerts and limits, …) are left out of the fuzzing.
 directory_paths='^/organization/(users(/\{user_id\}(/roles(/\{role_id\})?)?)?|roles(/\{role_id\})?|groups(/\{group_id\}(/(users(/\{user_id\})?|roles(/\{role_id\})?))?)?'\
 '|projects(/\{project_id\}(/(archive|users(/\{user_id\})?|service_accounts(/\{service_account_id\}(/api_keys)?)?'\
-'|api_keys(/\{api_key_id\})?|groups(/\{group_id\})?))?)?|invites(/\{invite_id\})?)$'
+'|api_keys(/\{api_key_id\})?|groups(/\{group_id\})?))?)?|invites(/\{invite_id\})?|admin_api_keys(/\{key_id\})?|audit_logs)$'
 
 echo "-- building orgusers"
 cargo build --bin orgusers
@@ -93,7 +93,7 @@ base=$(head -n 1 "$work/serve.out" | sed 's/^listening on //')
 [ -n "$base" ] || { echo "orgusers serve did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
 echo "-- schemathesis: the users spec"
 PATH="$venv/bin:$PATH" conformance/schemathesis/run.sh "$base/v1" "$key" "$spec" "$fuzz_seconds"
-echo "-- schemathesis: users, roles, groups, projects and invites of the directory spec"
+echo "-- schemathesis: users, roles, groups, projects, invites and admin API keys of the directory spec"
 PATH="$venv/bin:$PATH" conformance/schemathesis/run.sh "$base/v1" "$key" "$directory_spec" "$directory_fuzz_seconds" \
   "$directory_paths"
 if grep -q 'status=500' "$work/serve.err"; then

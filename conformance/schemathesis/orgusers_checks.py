@@ -93,6 +93,11 @@ ALLOWED = {
     ("POST", "/organization/invites"): {200, 400, 401, 413},
     ("GET", "/organization/invites/{invite_id}"): READ,
     ("DELETE", "/organization/invites/{invite_id}"): REMOVE,
+    # Admin API keys: a deletion has no rule to break, only an id to find.
+    ("GET", "/organization/admin_api_keys"): {200, 400, 401},
+    ("POST", "/organization/admin_api_keys"): {200, 400, 401, 413},
+    ("GET", "/organization/admin_api_keys/{key_id}"): READ,
+    ("DELETE", "/organization/admin_api_keys/{key_id}"): READ,
 }
 
 

@@ -6,6 +6,8 @@
 //! does not require carry `#[serde(default)]` so that answers from other servers of this API (the
 //! real one included) still deserialize.
 
+pub mod admin_api_keys;
+pub mod audit_logs;
 pub mod control;
 pub mod groups;
 pub mod invites;

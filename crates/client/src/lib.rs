@@ -78,6 +78,8 @@
 //! # Ok(()) }
 //! ```
 
+mod admin_api_keys;
+mod audit_logs;
 pub mod control;
 #[cfg(test)]
 mod directory_tests;
@@ -105,6 +107,8 @@ use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use admin_api_keys::{AdminApiKeyListParams, AdminApiKeys};
+pub use audit_logs::{AuditLogListParams, AuditLogs};
 pub use error::Error;
 pub use groups::{GroupRoles, GroupUsers, Groups};
 pub use invites::Invites;

@@ -105,7 +105,7 @@ enum ClockCommand {
 }
 
 /// Unix seconds, or an RFC 3339 moment.
-fn moment(text: &str) -> Result<i64, String> {
+pub(crate) fn moment(text: &str) -> Result<i64, String> {
     if let Ok(seconds) = text.parse::<i64>() {
         return Ok(seconds);
     }

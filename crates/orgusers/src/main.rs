@@ -1,6 +1,8 @@
 //! `orgusers`: a local, persistent implementation of the OpenAI Admin API organization users
 //! resource, and the commands that administer its store.
 
+mod admin_keys;
+mod audit_logs;
 mod emulator;
 mod faults;
 mod groups;
@@ -64,6 +66,10 @@ enum Command {
     Projects(projects::ProjectsArgs),
     /// Invites into the organization and its projects over HTTP, and their acceptance (orgusers).
     Invites(invites::InvitesArgs),
+    /// List, show, create and delete the organization's admin API keys over HTTP.
+    AdminKeys(admin_keys::AdminKeysArgs),
+    /// The organization's audit log over HTTP, newest first, with its filters.
+    AuditLogs(audit_logs::AuditLogsArgs),
     /// Injected faults of an orgusers server: requests that wait or fail, to rehearse retries.
     Faults(faults::FaultsArgs),
     /// The last /v1 requests an orgusers server answered for the key's organization.
@@ -204,6 +210,8 @@ fn main() -> ExitCode {
             Command::Groups(args) => groups::run(args).await,
             Command::Projects(args) => projects::run(args).await,
             Command::Invites(args) => invites::run(args).await,
+            Command::AuditLogs(args) => audit_logs::run(args).await,
+            Command::AdminKeys(args) => admin_keys::run(args).await,
             Command::Faults(args) => faults::run(args).await,
             Command::Requests(args) => faults::requests(args).await,
             Command::Reset(args) => emulator::reset(args).await,

@@ -40,6 +40,10 @@ pub enum ApiError {
         allowed: &'static [&'static str],
         got: String,
     },
+    /// An integer query parameter (`effective_at[gt]`, …) that is not one; carries the value.
+    QueryNotInteger { param: &'static str, got: String },
+    /// A value of `event_types` that is no `AuditLogEventType`; carries the value.
+    UnknownEventType(String),
     /// A body that is not a JSON object, or a field of it that is missing, of the wrong type,
     /// invalid or unknown (the shared reader's refusals; its sentences are CONTRACT.md's).
     Body(BodyError),
@@ -196,6 +200,22 @@ impl ApiError {
                 format!(
                     "Invalid '{p}': expected one of {}, but got '{got}' instead.",
                     orgusers_store::body::one_of(allowed)
+                ),
+            ),
+            E::QueryNotInteger { param: p, got } => (
+                bad,
+                INVALID_REQUEST,
+                param(p),
+                Some("invalid_type"),
+                format!("Invalid type for '{p}': expected an integer, but got '{got}' instead."),
+            ),
+            E::UnknownEventType(got) => (
+                bad,
+                INVALID_REQUEST,
+                param("event_types"),
+                Some("invalid_value"),
+                format!(
+                    "Invalid 'event_types': '{got}' is not an audit log event type; expected values of AuditLogEventType such as 'project.created' or 'user.added'."
                 ),
             ),
             E::UnknownReference { param: p, kind, id } => (
@@ -567,6 +587,29 @@ mod tests {
                     "Invalid 'after': not a cursor of this list. Pass the 'next' of the previous page.",
                     ir,
                     Some("after"),
+                    Some("invalid_value"),
+                ),
+            ),
+            (
+                ApiError::QueryNotInteger {
+                    param: "effective_at[gt]",
+                    got: "soon".into(),
+                },
+                400,
+                envelope(
+                    "Invalid type for 'effective_at[gt]': expected an integer, but got 'soon' instead.",
+                    ir,
+                    Some("effective_at[gt]"),
+                    Some("invalid_type"),
+                ),
+            ),
+            (
+                ApiError::UnknownEventType("project.exploded".into()),
+                400,
+                envelope(
+                    "Invalid 'event_types': 'project.exploded' is not an audit log event type; expected values of AuditLogEventType such as 'project.created' or 'user.added'.",
+                    ir,
+                    Some("event_types"),
                     Some("invalid_value"),
                 ),
             ),

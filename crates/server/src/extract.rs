@@ -25,6 +25,12 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone, Default)]
 pub struct OrganizationSlot(pub Arc<OnceLock<OrgId>>);
 
+/// Where [`Authenticated`] leaves the id of the admin key that opened the request, for what
+/// runs around the handler (the audit log's actor). Put in the request's extensions by the
+/// middleware that wants it.
+#[derive(Clone, Default)]
+pub struct ActingKeySlot(pub Arc<OnceLock<String>>);
+
 /// The organization whose admin key authenticated the request.
 pub struct Authenticated(pub OrgId);
 
@@ -51,13 +57,17 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = AdminKey::presented(bearer_token(parts)?.ok_or(ApiError::MissingKey)?);
-        let org = state
+        let identity = state
             .keys
             .authenticate(state.store.as_ref(), &key.hash())
             .await?
             .ok_or_else(|| ApiError::InvalidKey {
                 masked: key.masked(),
             })?;
+        if let Some(slot) = parts.extensions.get::<ActingKeySlot>() {
+            let _ = slot.0.set(identity.key_id.clone());
+        }
+        let org = identity.org;
         // Set once per request; a second extraction would carry the same organization, and must
         // not meet the request's faults a second time.
         let first = match parts.extensions.get::<OrganizationSlot>() {

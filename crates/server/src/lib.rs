@@ -5,6 +5,8 @@
 //! public server needs.
 
 pub mod access_log;
+mod admin_api_keys;
+mod audit_logs;
 mod control;
 mod drain;
 mod error;
@@ -146,6 +148,15 @@ pub fn router(state: AppState, limits: Limits) -> Router {
 /// The organization directory around users: one block per resource.
 fn directory_routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/v1/organization/admin_api_keys",
+            get(admin_api_keys::list).post(admin_api_keys::create),
+        )
+        .route(
+            "/v1/organization/admin_api_keys/{key_id}",
+            get(admin_api_keys::retrieve).delete(admin_api_keys::delete),
+        )
+        .route("/v1/organization/audit_logs", get(audit_logs::list))
         .route(
             "/v1/organization/roles",
             get(roles::list).post(roles::create),

@@ -18,7 +18,7 @@ use crate::access_log::{AccessEntry, AccessLog};
 use crate::control::journal::{self, Journal, JournalEntry};
 use crate::drain::SharedBody;
 use crate::error::{ApiError, CloseConnection, InternalErrorDetail};
-use crate::extract::{BodyDeadline, LongQuery, OrganizationSlot};
+use crate::extract::{ActingKeySlot, BodyDeadline, LongQuery, OrganizationSlot};
 use crate::head::{CLOSE_HEADER, QUERY_HEADER, REFUSAL_HEADER, Refusal};
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -84,13 +84,16 @@ pub async fn stamp(State(stamping): State<Stamping>, mut req: Request, next: Nex
         req.extensions_mut().insert(LongQuery(long));
     }
     req.extensions_mut().insert(organization.clone());
+    let acting_key = ActingKeySlot::default();
+    req.extensions_mut().insert(acting_key.clone());
     req.extensions_mut()
         .insert(BodyDeadline(tokio::time::Instant::now() + limits.body_read));
 
     let mut response = match refusal {
         Some(Refusal::RequestLine) => ApiError::RequestLineTooLong.into_response(),
         Some(Refusal::Headers) => ApiError::HeadersTooLarge.into_response(),
-        None => run(limits, req, next).await,
+        // The changes the request makes record the key that `Authenticated` finds.
+        None => orgusers_store::audit::acting_as(acting_key.0, run(limits, req, next)).await,
     };
     let close = close_after || response.extensions().get::<CloseConnection>().is_some();
 

@@ -2,6 +2,9 @@
 //! the same transaction as the change itself (`sqlite::Change`, `postgres::Change`), so that a
 //! change that was acknowledged has its entry and one that failed has none.
 
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
 use serde_json::Value;
 
 use crate::domain::random_alphanumeric;
@@ -47,4 +50,22 @@ pub struct RecordedEvent {
     pub effective_at: i64,
     /// As in [`AuditEvent`].
     pub payload: Value,
+}
+
+tokio::task_local! {
+    /// The admin key acting in the current request: set by the HTTP layer around each request
+    /// (filled once the key is known), read by every change that request makes.
+    static ACTOR: Arc<OnceLock<String>>;
+}
+
+/// Runs `f` with `actor` as where its changes find the acting admin key's id (the HTTP layer
+/// fills it when it authenticates the request). Changes made outside any such scope (import,
+/// seed, the command line's own store calls) record no actor.
+pub async fn acting_as<F: Future>(actor: Arc<OnceLock<String>>, f: F) -> F::Output {
+    ACTOR.scope(actor, f).await
+}
+
+/// The id of the admin key acting in the current task, if any.
+pub(crate) fn current_actor() -> Option<String> {
+    ACTOR.try_with(|slot| slot.get().cloned()).ok().flatten()
 }

@@ -331,6 +331,20 @@ impl AdminKey {
         chars[chars.len().saturating_sub(4)..].iter().collect()
     }
 
+    /// The form listings show (`redacted_value`): `sk-admin-...` and the last four characters
+    /// for a key of the generated form, which is CONTRACT.md's rule (the prefix up to its last
+    /// `-`); an operator-given key shows only `...` and its last four, since the text up to its
+    /// last `-` may be most of the secret.
+    pub fn redacted(&self) -> String {
+        const PREFIX: &str = "sk-admin-";
+        let prefix = if self.0.starts_with(PREFIX) {
+            PREFIX
+        } else {
+            ""
+        };
+        format!("{prefix}...{}", self.last4())
+    }
+
     /// The key as error messages show it: the first 6 and last 4 characters, one `*` for each one
     /// between; all `*` for a key under 11 characters.
     pub fn masked(&self) -> String {

@@ -19,6 +19,8 @@ pub enum Kind {
     ServiceAccount,
     /// A project API key.
     ApiKey,
+    /// An admin API key of the organization.
+    AdminApiKey,
     /// An invite to join the organization.
     Invite,
     /// A saved state of an organization (control endpoints).
@@ -35,6 +37,7 @@ impl Kind {
             Self::Project => "project",
             Self::ServiceAccount => "service account",
             Self::ApiKey => "API key",
+            Self::AdminApiKey => "admin API key",
             Self::Invite => "invite",
             Self::Snapshot => "snapshot",
         }
@@ -49,6 +52,7 @@ impl Kind {
             Self::Project => "project_id",
             Self::ServiceAccount => "service_account_id",
             Self::ApiKey => "api_key_id",
+            Self::AdminApiKey => "key_id",
             Self::Invite => "invite_id",
             Self::Snapshot => "name",
         }

@@ -3,6 +3,7 @@
 //! [`DatabaseUrl`].
 
 pub mod audit;
+pub mod audit_logs;
 pub mod body;
 pub mod clock;
 pub mod domain;
@@ -36,7 +37,7 @@ pub use domain::{
 };
 pub use ids::Kind;
 pub use import::{ImportError, ImportSource, ImportSummary, ImportedUser, UserSource, json_type};
-pub use keys::{KeyInfo, KeyStore};
+pub use keys::{KeyIdentity, KeyInfo, KeyStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use transfer::ImportRecord;
@@ -176,6 +177,7 @@ pub trait Store:
     + project_groups::ProjectGroupStore
     + invites::InviteStore
     + snapshots::SnapshotStore
+    + audit_logs::AuditLogStore
 {
 }
 
@@ -192,6 +194,7 @@ impl<T> Store for T where
         + project_groups::ProjectGroupStore
         + invites::InviteStore
         + snapshots::SnapshotStore
+        + audit_logs::AuditLogStore
 {
 }
 

@@ -184,6 +184,8 @@ impl FirstList {
     pub const PROJECT_API_KEYS: Self = Self::new("project.api_keys", Kind::ApiKey);
     /// `/organization/invites`.
     pub const INVITES: Self = Self::new("invites", Kind::Invite);
+    /// `/organization/admin_api_keys`.
+    pub const ADMIN_API_KEYS: Self = Self::new("admin_api_keys", Kind::AdminApiKey);
 
     const fn new(list: &'static str, kind: Kind) -> Self {
         Self { list, kind }

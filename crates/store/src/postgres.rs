@@ -48,6 +48,8 @@ pub(crate) struct Change<'c> {
     /// The organization's time for this change (its clock, read with its lock): every
     /// timestamp the change writes.
     pub now: i64,
+    /// The admin key acting (the request's), which every event records.
+    actor: Option<String>,
     events: Vec<AuditEvent>,
 }
 
@@ -64,6 +66,7 @@ impl<'c> Change<'c> {
             tx,
             org: org.clone(),
             now: clock.reading(now()),
+            actor: crate::audit::current_actor(),
             events: Vec::new(),
         })
     }
@@ -79,22 +82,26 @@ impl<'c> Change<'c> {
             let insert = self
                 .tx
                 .prepare_cached(
-                    "INSERT INTO audit_log (org_id, id, type, effective_at, resource_id, payload) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO audit_log (org_id, id, type, effective_at, resource_id, payload, \
+                     actor_key_id, project_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .await?;
             let at = self.now;
             for event in &self.events {
+                // Stored in the spec's terms, as the audit log endpoint answers them.
+                let entry = crate::audit_logs::SpecEntry::of(event);
                 self.tx
                     .execute(
                         &insert,
                         &[
                             &self.org.as_str(),
                             &crate::audit::generate_entry_id(),
-                            &event.event_type,
+                            &entry.event_type,
                             &at,
-                            &event.resource_id,
-                            &event.payload,
+                            &entry.resource_id,
+                            &entry.payload,
+                            &self.actor,
+                            &entry.project_id,
                         ],
                     )
                     .await?;

@@ -489,6 +489,13 @@ fn validator_of(schemas: &Value, def: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("schema {def}: {e}"))
 }
 
+/// Any JSON: for answers whose schema the spec writes inline (see [`schema_for`]).
+static INLINE: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    jsonschema::options()
+        .build(&serde_json::json!({}))
+        .unwrap_or_else(|e| panic!("the empty schema: {e}"))
+});
+
 /// The error envelope, as the users file states it: all four keys, nothing else.
 static ERROR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
     validator_of(
@@ -566,6 +573,9 @@ fn schema_for(method: &Method, path: &str, status: u16) -> &'static jsonschema::
     match named {
         Some(validator) => validator,
         None if status >= 400 => &ERROR,
+        // The spec writes this answer's schema inline, so routes.json names none (the admin
+        // key deletion); its test checks the body field by field.
+        None if route.is_some_and(|route| route.responses.is_empty()) => &INLINE,
         None => panic!("{method} {path} answered {status}, which the spec does not give it"),
     }
 }

@@ -4,7 +4,10 @@
 
 mod harness;
 
+mod admin_api_keys;
 mod async_openai;
+mod audit_actor;
+mod audit_logs;
 
 mod cli;
 mod cli_directory;

@@ -424,7 +424,7 @@ mod tests {
             (
                 "invite.sent".to_owned(),
                 id.to_string(),
-                json!({"data": {"email": email, "role": "owner"}}),
+                json!({"id": id.to_string(), "data": {"email": email, "role": "owner"}}),
             )
         };
         assert_eq!(
@@ -432,12 +432,20 @@ mod tests {
             [
                 sent(&kept.id, "Ada@x.io"),
                 sent(&dropped.id, "bob@x.io"),
-                ("invite.deleted".into(), dropped.id.to_string(), json!({})),
-                ("invite.accepted".into(), kept.id.to_string(), json!({})),
+                (
+                    "invite.deleted".into(),
+                    dropped.id.to_string(),
+                    json!({"id": dropped.id.to_string()})
+                ),
+                (
+                    "invite.accepted".into(),
+                    kept.id.to_string(),
+                    json!({"id": kept.id.to_string()})
+                ),
                 (
                     "user.added".into(),
                     user.id.clone(),
-                    json!({"data": {"role": "owner"}})
+                    json!({"id": user.id, "data": {"role": "owner"}})
                 ),
             ]
         );

@@ -4,10 +4,40 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::{KeyInfo, KeyStore};
+use super::{
+    AdminKeyRecord, KeyIdentity, KeyInfo, KeyLifetime, KeyStore, admin_key_created_event,
+    admin_key_deleted_event, no_such_admin_key,
+};
+use crate::clock::OrgClock;
 use crate::domain::generate_key_id;
-use crate::postgres::PostgresStore;
+use crate::page::{FirstList, FirstQuery, Position, SortOrder};
+use crate::postgres::{Change, PostgresStore, departures};
 use crate::{AdminKey, KeyHash, OrgId, StoreError, now};
+
+/// The columns of an [`AdminKeyRecord`], as [`admin_key_from_row`] reads them.
+const ADMIN_KEY_COLUMNS: &str = "id, name, redacted_value, created_at, expires_at, last_used_at";
+
+fn admin_key_from_row(row: &Row) -> Result<AdminKeyRecord, StoreError> {
+    Ok(AdminKeyRecord {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        redacted_value: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+        expires_at: row.try_get(4)?,
+        last_used_at: row.try_get(5)?,
+    })
+}
+
+/// The clock columns of `organizations`, as [`clock_from_row`] reads them from `at`.
+const CLOCK_COLUMNS: &str = "o.clock_frozen_at, o.clock_offset, o.clock_floor";
+
+fn clock_from_row(row: &Row, at: usize) -> Result<OrgClock, StoreError> {
+    Ok(OrgClock {
+        frozen_at: row.try_get(at)?,
+        offset: row.try_get(at + 1)?,
+        floor: row.try_get(at + 2)?,
+    })
+}
 
 fn key_info_from_row(row: &Row) -> Result<KeyInfo, StoreError> {
     Ok(KeyInfo {
@@ -36,8 +66,8 @@ async fn insert_key(
     };
     client
         .execute(
-            "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, redacted_value) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &info.id,
                 &org.as_str(),
@@ -45,6 +75,7 @@ async fn insert_key(
                 &key.hash().0.as_slice(),
                 &info.last4,
                 &info.created_at,
+                &key.redacted(),
             ],
         )
         .await?;
@@ -121,18 +152,166 @@ impl KeyStore for PostgresStore {
         Ok(changed > 0)
     }
 
-    async fn authenticate(&self, key: &KeyHash) -> Result<Option<OrgId>, StoreError> {
+    async fn authenticate(&self, key: &KeyHash) -> Result<Option<KeyIdentity>, StoreError> {
         let client = self.client().await?;
         let stmt = client
-            .prepare_cached(
-                "SELECT org_id, key_hash FROM admin_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-            )
+            .prepare_cached(&format!(
+                "SELECT k.org_id, k.key_hash, k.id, k.expires_at, {CLOCK_COLUMNS} \
+                 FROM admin_keys AS k JOIN organizations AS o ON o.id = k.org_id \
+                 WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+            ))
             .await?;
         let Some(row) = client.query_opt(&stmt, &[&key.0.as_slice()]).await? else {
             return Ok(None);
         };
         let org: String = row.try_get(0)?;
         let stored: Vec<u8> = row.try_get(1)?;
-        Ok(key.matches(&stored).then(|| OrgId::from_stored(org)))
+        let key_id: String = row.try_get(2)?;
+        let expires_at: Option<i64> = row.try_get(3)?;
+        if !key.matches(&stored) {
+            return Ok(None);
+        }
+        // Expiry is judged by the organization's clock, which the control endpoints move.
+        if let Some(expires_at) = expires_at
+            && clock_from_row(&row, 4)?.reading(now()) >= expires_at
+        {
+            return Ok(None);
+        }
+        Ok(Some(KeyIdentity {
+            org: OrgId::from_stored(org),
+            key_id,
+        }))
+    }
+
+    async fn fetch_admin_keys(
+        &self,
+        org: &OrgId,
+        query: &FirstQuery,
+        order: SortOrder,
+    ) -> Result<Vec<(Position, AdminKeyRecord)>, StoreError> {
+        let client = self.client().await?;
+        // Revoked keys keep their row, so the live query places an `after` naming one; the
+        // departures are there for keys that ever leave the table.
+        let mut page = departures::place(
+            &client,
+            org,
+            FirstList::ADMIN_API_KEYS,
+            "",
+            query,
+            "SELECT created_at, id FROM admin_keys WHERE org_id = $1 AND $2 = '' AND id = $3",
+        )
+        .await?;
+        page.order = order;
+        let (at, id) = page.start();
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
+                 WHERE org_id = $1 AND revoked_at IS NULL AND (created_at, id) {} ($2, $3) \
+                 ORDER BY created_at {order}, id {order} LIMIT $4",
+                order.after_sql(),
+                order = order.sql(),
+            ))
+            .await?;
+        client
+            .query(&stmt, &[&org.as_str(), &at, &id, &page.fetch()])
+            .await?
+            .iter()
+            .map(|row| admin_key_from_row(row).map(|key| (key.position(), key)))
+            .collect()
+    }
+
+    async fn get_admin_key(&self, org: &OrgId, id: &str) -> Result<AdminKeyRecord, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
+                 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL"
+            ))
+            .await?;
+        match client.query_opt(&stmt, &[&org.as_str(), &id]).await? {
+            Some(row) => admin_key_from_row(&row),
+            None => Err(no_such_admin_key(id)),
+        }
+    }
+
+    async fn create_admin_key(
+        &self,
+        org: &OrgId,
+        name: &str,
+        lifetime: Option<KeyLifetime>,
+    ) -> Result<(AdminKeyRecord, AdminKey), StoreError> {
+        let mut client = self.client().await?;
+        let mut change = Change::begin(&mut client, org).await?;
+        let key = AdminKey::generate();
+        let record = AdminKeyRecord {
+            id: generate_key_id(),
+            name: name.to_owned(),
+            redacted_value: key.redacted(),
+            created_at: change.now,
+            expires_at: lifetime.map(|l| l.expiry_from(change.now)),
+            last_used_at: None,
+        };
+        change
+            .tx
+            .execute(
+                "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, \
+                 redacted_value, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &record.id,
+                    &org.as_str(),
+                    &record.name,
+                    &key.hash().0.as_slice(),
+                    &key.last4(),
+                    &record.created_at,
+                    &record.redacted_value,
+                    &record.expires_at,
+                ],
+            )
+            .await?;
+        change.record(admin_key_created_event(&record.id));
+        change.commit().await?;
+        Ok((record, key))
+    }
+
+    async fn delete_admin_key(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let mut change = Change::begin(&mut client, org).await?;
+        let revoked = change
+            .tx
+            .execute(
+                "UPDATE admin_keys SET revoked_at = $3 \
+                 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",
+                &[&org.as_str(), &id, &change.now],
+            )
+            .await?;
+        if revoked == 0 {
+            return Err(no_such_admin_key(id));
+        }
+        change.record(admin_key_deleted_event(id));
+        change.commit().await
+    }
+
+    async fn touch_admin_key(&self, key_id: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {CLOCK_COLUMNS} FROM admin_keys AS k \
+                     JOIN organizations AS o ON o.id = k.org_id WHERE k.id = $1"
+                ),
+                &[&key_id],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let at = clock_from_row(&row, 0)?.reading(now());
+        client
+            .execute(
+                "UPDATE admin_keys SET last_used_at = $2 WHERE id = $1",
+                &[&key_id, &at],
+            )
+            .await?;
+        Ok(())
     }
 }

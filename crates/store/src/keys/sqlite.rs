@@ -1,12 +1,56 @@
 //! Admin keys in SQLite.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use super::{KeyInfo, KeyStore};
+use super::{
+    AdminKeyRecord, KeyIdentity, KeyInfo, KeyLifetime, KeyStore, admin_key_created_event,
+    admin_key_deleted_event, no_such_admin_key,
+};
+use crate::clock::OrgClock;
 use crate::domain::generate_key_id;
-use crate::sqlite::SqliteStore;
+use crate::page::{FirstList, FirstQuery, Position, SortOrder};
+use crate::sqlite::{SqliteStore, departures, org_seq};
 use crate::{AdminKey, KeyHash, OrgId, StoreError, now};
+
+/// The columns of an [`AdminKeyRecord`], as [`admin_key_from_row`] reads them.
+const ADMIN_KEY_COLUMNS: &str = "id, name, redacted_value, created_at, expires_at, last_used_at";
+
+fn admin_key_from_row(row: &Row<'_>) -> rusqlite::Result<AdminKeyRecord> {
+    Ok(AdminKeyRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        redacted_value: row.get(2)?,
+        created_at: row.get(3)?,
+        expires_at: row.get(4)?,
+        last_used_at: row.get(5)?,
+    })
+}
+
+fn live_admin_key(conn: &Connection, org: &OrgId, id: &str) -> Result<AdminKeyRecord, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
+         WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL"
+    ))?
+    .query_row(params![org.as_str(), id], admin_key_from_row)
+    .optional()?
+    .ok_or_else(|| no_such_admin_key(id))
+}
+
+/// The clock of the organization `org_id` names.
+fn clock_of(conn: &Connection, org_id: &str) -> Result<OrgClock, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT clock_frozen_at, clock_offset, clock_floor FROM organizations WHERE id = ?1",
+        )?
+        .query_row([org_id], |r| {
+            Ok(OrgClock {
+                frozen_at: r.get(0)?,
+                offset: r.get(1)?,
+                floor: r.get(2)?,
+            })
+        })?)
+}
 
 fn key_info_from_row(row: &Row<'_>) -> rusqlite::Result<KeyInfo> {
     Ok(KeyInfo {
@@ -34,8 +78,17 @@ fn insert_key(
         revoked_at: None,
     };
     tx.execute(
-        "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![info.id, org.as_str(), info.name, key.hash().0.as_slice(), info.last4, info.created_at],
+        "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, redacted_value) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            info.id,
+            org.as_str(),
+            info.name,
+            key.hash().0.as_slice(),
+            info.last4,
+            info.created_at,
+            key.redacted()
+        ],
     )?;
     Ok(info)
 }
@@ -108,17 +161,156 @@ impl KeyStore for SqliteStore {
         .await
     }
 
-    async fn authenticate(&self, key: &KeyHash) -> Result<Option<OrgId>, StoreError> {
+    async fn authenticate(&self, key: &KeyHash) -> Result<Option<KeyIdentity>, StoreError> {
         self.read_here(|c| {
-            let found: Option<(String, Vec<u8>)> = c
+            let found: Option<(String, Vec<u8>, String, Option<i64>)> = c
                 .prepare_cached(
-                    "SELECT org_id, key_hash FROM admin_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                    "SELECT org_id, key_hash, id, expires_at FROM admin_keys \
+                     WHERE key_hash = ?1 AND revoked_at IS NULL",
                 )?
-                .query_row([key.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row([key.0.as_slice()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
-            Ok(found
-                .filter(|(_, stored)| key.matches(stored))
-                .map(|(org, _)| OrgId::from_stored(org)))
+            let Some((org, stored, key_id, expires_at)) = found else {
+                return Ok(None);
+            };
+            if !key.matches(&stored) {
+                return Ok(None);
+            }
+            // Expiry is judged by the organization's clock, which the control endpoints move.
+            if let Some(expires_at) = expires_at
+                && clock_of(c, &org)?.reading(now()) >= expires_at
+            {
+                return Ok(None);
+            }
+            Ok(Some(KeyIdentity {
+                org: OrgId::from_stored(org),
+                key_id,
+            }))
         })
+    }
+
+    async fn fetch_admin_keys(
+        &self,
+        org: &OrgId,
+        query: &FirstQuery,
+        order: SortOrder,
+    ) -> Result<Vec<(Position, AdminKeyRecord)>, StoreError> {
+        let sql = format!(
+            "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
+             WHERE org_id = ?1 AND revoked_at IS NULL AND (created_at, id) {} (?2, ?3) \
+             ORDER BY created_at {order}, id {order} LIMIT ?4",
+            order.after_sql(),
+            order = order.sql(),
+        );
+        self.read_here(|conn| {
+            let seq = org_seq(conn, org)?;
+            // Revoked keys keep their row, so the live query places an `after` naming one;
+            // the departures are there for keys that ever leave the table.
+            let mut page = departures::place(
+                conn,
+                seq,
+                FirstList::ADMIN_API_KEYS,
+                "",
+                query,
+                "SELECT k.created_at, k.id FROM admin_keys AS k \
+                 JOIN organizations AS o ON o.id = k.org_id \
+                 WHERE o.seq = ?1 AND ?2 = '' AND k.id = ?3",
+            )?;
+            page.order = order;
+            let (at, id) = page.start();
+            let rows = conn
+                .prepare_cached(&sql)?
+                .query_map(
+                    params![org.as_str(), at, id, page.fetch()],
+                    admin_key_from_row,
+                )?
+                .map(|key| key.map(|key| (key.position(), key)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    async fn get_admin_key(&self, org: &OrgId, id: &str) -> Result<AdminKeyRecord, StoreError> {
+        self.read_here(|conn| live_admin_key(conn, org, id))
+    }
+
+    async fn create_admin_key(
+        &self,
+        org: &OrgId,
+        name: &str,
+        lifetime: Option<KeyLifetime>,
+    ) -> Result<(AdminKeyRecord, AdminKey), StoreError> {
+        let (org_id, name) = (org.clone(), name.to_owned());
+        self.change(org, move |change| {
+            let key = AdminKey::generate();
+            let record = AdminKeyRecord {
+                id: generate_key_id(),
+                name,
+                redacted_value: key.redacted(),
+                created_at: change.now,
+                expires_at: lifetime.map(|l| l.expiry_from(change.now)),
+                last_used_at: None,
+            };
+            change
+                .tx
+                .prepare_cached(
+                    "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, \
+                     redacted_value, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    record.id,
+                    org_id.as_str(),
+                    record.name,
+                    key.hash().0.as_slice(),
+                    key.last4(),
+                    record.created_at,
+                    record.redacted_value,
+                    record.expires_at
+                ])?;
+            change.record(admin_key_created_event(&record.id));
+            Ok((record, key))
+        })
+        .await
+    }
+
+    async fn delete_admin_key(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
+        let (org_id, id) = (org.clone(), id.to_owned());
+        self.change(org, move |change| {
+            let revoked = change
+                .tx
+                .prepare_cached(
+                    "UPDATE admin_keys SET revoked_at = ?3 \
+                     WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+                )?
+                .execute(params![org_id.as_str(), id, change.now])?;
+            if revoked == 0 {
+                return Err(no_such_admin_key(&id));
+            }
+            change.record(admin_key_deleted_event(&id));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn touch_admin_key(&self, key_id: &str) -> Result<(), StoreError> {
+        let key_id = key_id.to_owned();
+        self.run(move |s| {
+            s.write(|tx| {
+                let org: Option<String> = tx
+                    .prepare_cached("SELECT org_id FROM admin_keys WHERE id = ?1")?
+                    .query_row([&key_id], |r| r.get(0))
+                    .optional()?;
+                let Some(org) = org else {
+                    return Ok(());
+                };
+                let at = clock_of(tx, &org)?.reading(now());
+                tx.prepare_cached("UPDATE admin_keys SET last_used_at = ?2 WHERE id = ?1")?
+                    .execute(params![key_id, at])?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
