@@ -7,6 +7,7 @@ mod harness;
 mod admin_api_keys;
 mod async_openai;
 mod audit_actor;
+mod audit_crash;
 mod audit_logs;
 
 mod cli;
