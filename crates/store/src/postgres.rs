@@ -48,6 +48,8 @@ pub(crate) struct Change<'c> {
     /// The organization's time for this change (its clock, read with its lock): every
     /// timestamp the change writes.
     pub now: i64,
+    /// The organization's clock as stored when the change began (`now` is its reading).
+    pub clock: OrgClock,
     /// The admin key acting (the request's), which every event records.
     actor: Option<String>,
     events: Vec<AuditEvent>,
@@ -66,6 +68,7 @@ impl<'c> Change<'c> {
             tx,
             org: org.clone(),
             now: clock.reading(now()),
+            clock,
             actor: crate::audit::current_actor(),
             events: Vec::new(),
         })
@@ -347,7 +350,7 @@ impl OrgStore for PostgresStore {
     ) -> Result<OrgClock, StoreError> {
         let mut client = self.client().await?;
         let change = Change::begin(&mut client, org).await?;
-        let clock = org_clock(&change.tx, org).await?.apply(setting, now())?;
+        let clock = change.clock.apply(setting, now())?;
         set_org_clock(&change.tx, org, &clock).await?;
         change.commit().await?;
         Ok(clock)

@@ -68,6 +68,8 @@ pub(crate) struct Change<'t> {
     /// The organization's time for this change (its clock, read at the change's start): every
     /// timestamp the change writes.
     pub now: i64,
+    /// The organization's clock as stored when the change began (`now` is its reading).
+    pub clock: OrgClock,
     /// The admin key acting (the request's), which every event records.
     actor: Option<String>,
     events: Vec<AuditEvent>,
@@ -304,10 +306,12 @@ impl SqliteStore {
                         seq
                     }
                 };
+                let clock = org_clock(tx, seq)?;
                 let mut change = Change {
                     tx,
                     org: seq,
-                    now: org_now(tx, seq)?,
+                    now: clock.reading(now()),
+                    clock,
                     actor,
                     events: Vec::new(),
                 };
@@ -484,7 +488,7 @@ impl OrgStore for SqliteStore {
         setting: crate::clock::ClockSetting,
     ) -> Result<OrgClock, StoreError> {
         self.change(org, move |change| {
-            let clock = org_clock(change.tx, change.org)?.apply(setting, now())?;
+            let clock = change.clock.apply(setting, now())?;
             set_org_clock(change.tx, change.org, &clock)?;
             Ok(clock)
         })

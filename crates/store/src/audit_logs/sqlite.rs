@@ -56,7 +56,7 @@ impl AuditLogStore for SqliteStore {
                 values.len()
             );
             let mut entries = conn
-                .prepare(&sql)?
+                .prepare_cached(&sql)?
                 .query_map(params_from_iter(values), |row| {
                     let project_id: Option<String> = row.get(3)?;
                     let payload: String = row.get(6)?;

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::clock::OrgClock;
 use crate::ids::ProjectId;
-use crate::postgres::{Change, PostgresStore, org_clock, set_org_clock};
+use crate::postgres::{Change, PostgresStore, set_org_clock};
 use crate::{OrgId, StoreError};
 
 /// The columns of `table` and its identity column, if any: an identity is numbered afresh
@@ -134,7 +134,7 @@ impl SnapshotStore for PostgresStore {
         let mut client = self.client().await?;
         let change = Change::begin(&mut client, org).await?;
         forget(&change.tx, org, name).await?;
-        let clock = org_clock(&change.tx, org).await?;
+        let clock = change.clock;
         change
             .tx
             .execute(

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::clock::OrgClock;
 use crate::ids::ProjectId;
-use crate::sqlite::{Change, SqliteStore, org_clock, org_seq, set_org_clock};
+use crate::sqlite::{Change, SqliteStore, org_seq, set_org_clock};
 use crate::{OrgId, StoreError};
 
 /// A column of a state table.
@@ -232,7 +232,7 @@ fn forget(tx: &Transaction<'_>, org: i64, name: &SnapshotName) -> Result<bool, S
 fn save(change: &Change<'_>, name: &SnapshotName) -> Result<SnapshotInfo, StoreError> {
     let tx = change.tx;
     forget(tx, change.org, name)?;
-    let clock = org_clock(tx, change.org)?;
+    let clock = change.clock;
     tx.execute(
         "INSERT INTO snapshots (org, name, created_at, clock_frozen_at, clock_offset, clock_floor) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
