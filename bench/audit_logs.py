@@ -53,7 +53,7 @@ def fill(path, entries, seed):
             if kind == "user.updated":
                 payload["changes_requested"] = {"role": rng.choice(["owner", "reader"])}
             entry_id = "audit_log-" + "".join(rng.choice(alphabet) for _ in range(24))
-            yield (org, entry_id, kind, start_at + n // 4, resource, json.dumps(payload),
+            yield (org, entry_id, kind, start_at + n // 4, resource, json.dumps(payload, separators=(",", ":")),
                    rng.choice(keys), project)
 
     db.execute("BEGIN")

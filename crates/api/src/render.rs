@@ -142,26 +142,17 @@ impl UserFields<'_> {
     }
 }
 
-/// Writes a [`UserList`](crate::UserList) page into a buffer one user at a time.
-///
-/// ```
-/// # use orgusers_api::render::{UserFields, UserListWriter};
-/// let mut page = UserListWriter::new(Vec::new());
-/// page.push(&UserFields { id: "user-1", role: "owner", ..UserFields::default() });
-/// let body = page.finish(false);
-/// let list: orgusers_api::UserList = serde_json::from_slice(&body).unwrap();
-/// assert_eq!(list.last_id.as_deref(), Some("user-1"));
-/// ```
+/// The envelope of a first/last page (`{"object":"list","data":[…],"first_id":…,"last_id":…,
+/// "has_more":…}`), its items appended as JSON objects whose first field is their `id`.
 #[derive(Debug)]
-pub struct UserListWriter {
+struct PageWriter {
     out: Vec<u8>,
     first_id: Option<String>,
     last_id_at: Option<(usize, usize)>,
 }
 
-impl UserListWriter {
-    /// Starts a page in `out` (cleared first; its capacity is reused).
-    pub fn new(mut out: Vec<u8>) -> Self {
+impl PageWriter {
+    fn new(mut out: Vec<u8>) -> Self {
         out.clear();
         out.extend_from_slice(b"{\"object\":\"");
         out.extend_from_slice(LIST_OBJECT.as_bytes());
@@ -173,29 +164,20 @@ impl UserListWriter {
         }
     }
 
-    /// Whether no user was pushed yet.
-    pub fn is_empty(&self) -> bool {
-        self.first_id.is_none()
-    }
-
-    /// Appends one user.
-    pub fn push(&mut self, user: &UserFields<'_>) {
+    /// Appends one item written by `write`; its id's JSON starts `id_offset` bytes into it.
+    fn push(&mut self, id: &str, id_offset: usize, write: impl FnOnce(&mut Vec<u8>)) {
         if self.first_id.is_none() {
-            self.first_id = Some(user.id.to_owned());
+            self.first_id = Some(id.to_owned());
         } else {
             self.out.push(b',');
         }
-        let start = self.out.len();
-        user.write_json(&mut self.out);
-        // The id is the first string value of the object: remember where its JSON is, so
-        // `last_id` is copied from the buffer instead of allocated for every user.
-        let id_start = start + br#"{"object":"organization.user","id":"#.len();
-        let id_len = json_str_len(user.id);
-        self.last_id_at = Some((id_start, id_start + id_len));
+        let id_start = self.out.len() + id_offset;
+        write(&mut self.out);
+        // `last_id` is copied from the buffer instead of allocated for every item.
+        self.last_id_at = Some((id_start, id_start + json_str_len(id)));
     }
 
-    /// Closes the page and returns its JSON.
-    pub fn finish(mut self, has_more: bool) -> Vec<u8> {
+    fn finish(mut self, has_more: bool) -> Vec<u8> {
         self.out.extend_from_slice(b"],\"first_id\":");
         match &self.first_id {
             Some(id) => write_str(&mut self.out, id),
@@ -210,6 +192,126 @@ impl UserListWriter {
         write_bool(&mut self.out, has_more);
         self.out.push(b'}');
         self.out
+    }
+}
+
+/// Writes a [`UserList`](crate::UserList) page into a buffer one user at a time.
+///
+/// ```
+/// # use orgusers_api::render::{UserFields, UserListWriter};
+/// let mut page = UserListWriter::new(Vec::new());
+/// page.push(&UserFields { id: "user-1", role: "owner", ..UserFields::default() });
+/// let body = page.finish(false);
+/// let list: orgusers_api::UserList = serde_json::from_slice(&body).unwrap();
+/// assert_eq!(list.last_id.as_deref(), Some("user-1"));
+/// ```
+#[derive(Debug)]
+pub struct UserListWriter(PageWriter);
+
+impl UserListWriter {
+    /// Starts a page in `out` (cleared first; its capacity is reused).
+    pub fn new(out: Vec<u8>) -> Self {
+        Self(PageWriter::new(out))
+    }
+
+    /// Whether no user was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.first_id.is_none()
+    }
+
+    /// Appends one user.
+    pub fn push(&mut self, user: &UserFields<'_>) {
+        // The id is the first string value of the object.
+        let id_offset = br#"{"object":"organization.user","id":"#.len();
+        self.0.push(user.id, id_offset, |out| user.write_json(out));
+    }
+
+    /// Closes the page and returns its JSON.
+    pub fn finish(self, has_more: bool) -> Vec<u8> {
+        self.0.finish(has_more)
+    }
+}
+
+/// One audit log entry's fields, borrowed from a stored row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditLogFields<'a> {
+    /// `audit_log-…`.
+    pub id: &'a str,
+    /// The event type, which also names the payload's field.
+    pub event_type: &'a str,
+    /// Unix seconds.
+    pub effective_at: i64,
+    /// The project the entry is scoped to: id and name.
+    pub project: Option<(&'a str, Option<&'a str>)>,
+    /// The acting admin key's id.
+    pub actor_key_id: Option<&'a str>,
+    /// The acting key's owner: id and email.
+    pub actor_user: Option<(&'a str, Option<&'a str>)>,
+    /// The payload as JSON text, written by the store itself (copied as it is).
+    pub payload: &'a str,
+}
+
+impl AuditLogFields<'_> {
+    /// Appends the entry's JSON object to `out`, as `serde_json` writes
+    /// [`AuditLog`](crate::audit_logs::AuditLog) for the same entry.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        write_str(out, self.id);
+        out.extend_from_slice(b",\"type\":");
+        write_str(out, self.event_type);
+        out.extend_from_slice(b",\"effective_at\":");
+        write_i64(out, self.effective_at);
+        if let Some((id, name)) = self.project {
+            out.extend_from_slice(b",\"project\":{\"id\":");
+            write_str(out, id);
+            if let Some(name) = name {
+                out.extend_from_slice(b",\"name\":");
+                write_str(out, name);
+            }
+            out.push(b'}');
+        }
+        if let Some(key_id) = self.actor_key_id {
+            out.extend_from_slice(b",\"actor\":{\"type\":\"api_key\",\"api_key\":{\"id\":");
+            write_str(out, key_id);
+            out.extend_from_slice(b",\"type\":\"user\"");
+            if let Some((user_id, email)) = self.actor_user {
+                out.extend_from_slice(b",\"user\":{\"id\":");
+                write_str(out, user_id);
+                if let Some(email) = email {
+                    out.extend_from_slice(b",\"email\":");
+                    write_str(out, email);
+                }
+                out.push(b'}');
+            }
+            out.extend_from_slice(b"}}");
+        }
+        out.push(b',');
+        write_str(out, self.event_type);
+        out.push(b':');
+        out.extend_from_slice(self.payload.as_bytes());
+        out.push(b'}');
+    }
+}
+
+/// Writes a page of the audit log (`ListAuditLogsResponse`) one entry at a time.
+#[derive(Debug)]
+pub struct AuditLogListWriter(PageWriter);
+
+impl AuditLogListWriter {
+    /// Starts a page in `out` (cleared first).
+    pub fn new(out: Vec<u8>) -> Self {
+        Self(PageWriter::new(out))
+    }
+
+    /// Appends one entry.
+    pub fn push(&mut self, entry: &AuditLogFields<'_>) {
+        self.0
+            .push(entry.id, br#"{"id":"#.len(), |out| entry.write_json(out));
+    }
+
+    /// Closes the page and returns its JSON.
+    pub fn finish(self, has_more: bool) -> Vec<u8> {
+        self.0.finish(has_more)
     }
 }
 
@@ -360,6 +462,86 @@ mod tests {
                 }
                 let ours = String::from_utf8(writer.finish(has_more)).unwrap();
                 let list = UserList::new(users.iter().map(UserFields::to_user).collect(), has_more);
+                assert_eq!(ours, serde_json::to_string(&list).unwrap());
+            }
+        }
+    }
+
+    fn audit_entry(fields: &AuditLogFields<'_>) -> crate::audit_logs::AuditLog {
+        use crate::audit_logs::{
+            AuditLog, AuditLogActor, AuditLogActorApiKey, AuditLogActorUser, AuditLogProject,
+        };
+        let mut details = serde_json::Map::new();
+        details.insert(
+            fields.event_type.to_owned(),
+            serde_json::from_str(fields.payload).unwrap(),
+        );
+        AuditLog {
+            id: fields.id.to_owned(),
+            event_type: fields.event_type.to_owned(),
+            effective_at: fields.effective_at,
+            project: fields.project.map(|(id, name)| AuditLogProject {
+                id: id.to_owned(),
+                name: name.map(str::to_owned),
+            }),
+            actor: fields.actor_key_id.map(|id| AuditLogActor {
+                actor_type: "api_key".to_owned(),
+                api_key: Some(AuditLogActorApiKey {
+                    id: Some(id.to_owned()),
+                    key_type: "user".to_owned(),
+                    user: fields.actor_user.map(|(id, email)| AuditLogActorUser {
+                        id: Some(id.to_owned()),
+                        email: email.map(str::to_owned),
+                    }),
+                }),
+            }),
+            details,
+        }
+    }
+
+    #[test]
+    fn audit_log_pages_are_written_as_serde_writes_them() {
+        let entries = [
+            AuditLogFields {
+                id: "audit_log-a",
+                event_type: "project.created",
+                effective_at: 1_700_000_000,
+                project: Some(("proj_\"x\"", Some("Zoë \"P\"\n\u{1}"))),
+                actor_key_id: Some("key_a"),
+                actor_user: Some(("user-a", Some("a@example.com"))),
+                payload: r#"{"id":"proj_x","data":{"name":"Zoë \"P\"","title":"Zoë"}}"#,
+            },
+            AuditLogFields {
+                id: "audit_log-\"b\"",
+                event_type: "user.deleted",
+                effective_at: -1,
+                project: Some(("proj_y", None)),
+                actor_key_id: None,
+                actor_user: None,
+                payload: r#"{"id":"user-b"}"#,
+            },
+            AuditLogFields {
+                id: "audit_log-c",
+                event_type: "group.updated",
+                effective_at: 0,
+                project: None,
+                actor_key_id: Some("key_b"),
+                actor_user: Some(("user-c", None)),
+                payload: r#"{"id":"group_c","changes_requested":{}}"#,
+            },
+        ];
+        for n in 0..=entries.len() {
+            for has_more in [false, true] {
+                let mut writer = AuditLogListWriter::new(b"left over".to_vec());
+                for entry in &entries[..n] {
+                    writer.push(entry);
+                }
+                let ours = String::from_utf8(writer.finish(has_more)).unwrap();
+                let list = crate::audit_logs::AuditLogList::new(
+                    entries[..n].iter().map(audit_entry).collect(),
+                    has_more,
+                    |entry| &entry.id,
+                );
                 assert_eq!(ours, serde_json::to_string(&list).unwrap());
             }
         }

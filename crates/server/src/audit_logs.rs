@@ -1,32 +1,24 @@
 //! Handler of `GET /v1/organization/audit_logs`: parse the query, read one page, answer.
 
-use axum::Json;
 use axum::extract::State;
-use orgusers_api::audit_logs::{
-    AuditLog, AuditLogActor, AuditLogActorApiKey, AuditLogActorUser, AuditLogList, AuditLogProject,
-};
-use orgusers_store::audit_logs::{
-    AuditCursor, AuditLogEntry, AuditLogQuery, TimeRange, rules::is_event_type,
-};
-use serde_json::Map;
+use orgusers_store::audit_logs::{AuditCursor, AuditLogQuery, TimeRange, rules::is_event_type};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, QueryString};
 use crate::params;
+use crate::users::JsonBytes;
 
-/// One page of the organization's audit log, newest first.
+/// One page of the organization's audit log, newest first, as the store writes it.
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(org): Authenticated,
     QueryString(query): QueryString,
-) -> Result<Json<AuditLogList>, ApiError> {
+) -> Result<JsonBytes, ApiError> {
     let query = audit_log_query(query.as_deref())?;
-    let page = state.store.list_audit_logs(&org, &query).await?;
-    let data = page.entries.into_iter().map(to_wire).collect();
-    Ok(Json(AuditLogList::new(data, page.has_more, |entry| {
-        &entry.id
-    })))
+    Ok(JsonBytes(
+        state.store.list_audit_logs_json(&org, &query).await?,
+    ))
 }
 
 /// Parses the query of the list: `limit` and `after` as every first/last list, `before`, the
@@ -90,30 +82,6 @@ pub fn audit_log_query(raw: Option<&str>) -> Result<AuditLogQuery, ApiError> {
         (None, None) => None,
     };
     Ok(query)
-}
-
-/// The wire form of an entry: its payload under the key named by its type.
-fn to_wire(entry: AuditLogEntry) -> AuditLog {
-    let mut details = Map::new();
-    details.insert(entry.event_type.clone(), entry.payload);
-    AuditLog {
-        id: entry.id,
-        event_type: entry.event_type,
-        effective_at: entry.effective_at,
-        project: entry.project.map(|(id, name)| AuditLogProject { id, name }),
-        actor: entry.actor_key_id.map(|key_id| AuditLogActor {
-            actor_type: "api_key".to_owned(),
-            api_key: Some(AuditLogActorApiKey {
-                id: Some(key_id),
-                key_type: "user".to_owned(),
-                user: entry.actor_user.map(|user| AuditLogActorUser {
-                    id: Some(user.id),
-                    email: user.email,
-                }),
-            }),
-        }),
-        details,
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::extract::{Authenticated, LimitedBody, QueryString, UserIdParam};
 use crate::params;
 
 /// A JSON body the store has already written (see `Store::list_users_json`).
-pub struct JsonBytes(Vec<u8>);
+pub struct JsonBytes(pub Vec<u8>);
 
 impl IntoResponse for JsonBytes {
     fn into_response(self) -> Response {

@@ -6,6 +6,7 @@
 //! holds entries as the API shows them and every filter is a column.
 
 use async_trait::async_trait;
+use orgusers_api::render::{AuditLogFields, AuditLogListWriter};
 use serde_json::{Map, Value, json};
 
 use crate::audit::AuditEvent;
@@ -280,6 +281,90 @@ pub struct AuditLogPage {
     /// Whether more entries follow in the direction of the walk (older for a first page or
     /// `after`, newer for `before`).
     pub has_more: bool,
+}
+
+/// An entry as a backend reads its row, the payload still the JSON text stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredEntry {
+    pub id: String,
+    pub event_type: String,
+    pub effective_at: i64,
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    pub actor_key_id: Option<String>,
+    pub payload: String,
+}
+
+impl StoredEntry {
+    fn fields(&self) -> AuditLogFields<'_> {
+        AuditLogFields {
+            id: &self.id,
+            event_type: &self.event_type,
+            effective_at: self.effective_at,
+            project: self
+                .project_id
+                .as_deref()
+                .map(|id| (id, self.project_name.as_deref())),
+            actor_key_id: self.actor_key_id.as_deref(),
+            actor_user: None,
+            payload: &self.payload,
+        }
+    }
+
+    fn into_entry(self) -> Result<AuditLogEntry, StoreError> {
+        let payload = serde_json::from_str(&self.payload)
+            .map_err(|e| anyhow::anyhow!("an audit log payload is not JSON: {e}"))?;
+        Ok(AuditLogEntry {
+            id: self.id,
+            event_type: self.event_type,
+            effective_at: self.effective_at,
+            project: self.project_id.map(|id| (id, self.project_name)),
+            actor_key_id: self.actor_key_id,
+            actor_user: None,
+            payload,
+        })
+    }
+}
+
+/// A page read by a backend: at most `limit + 1` rows in reading order, and whether they were
+/// read upwards (a `before` page), to be turned round.
+pub(crate) struct StoredPage {
+    pub rows: Vec<StoredEntry>,
+    pub ascending: bool,
+}
+
+impl StoredPage {
+    /// The page's entries newest first, and whether more follow.
+    fn newest_first(mut self, limit: usize) -> (Vec<StoredEntry>, bool) {
+        let has_more = self.rows.len() > limit;
+        self.rows.truncate(limit);
+        if self.ascending {
+            self.rows.reverse();
+        }
+        (self.rows, has_more)
+    }
+
+    /// The page as entries.
+    pub(crate) fn into_page(self, limit: usize) -> Result<AuditLogPage, StoreError> {
+        let (rows, has_more) = self.newest_first(limit);
+        let entries = rows
+            .into_iter()
+            .map(StoredEntry::into_entry)
+            .collect::<Result<_, _>>()?;
+        Ok(AuditLogPage { entries, has_more })
+    }
+
+    /// The page as the API's JSON body, written straight from the rows: the payloads are copied
+    /// as stored, never parsed.
+    pub(crate) fn into_json(self, limit: usize) -> Vec<u8> {
+        let (rows, has_more) = self.newest_first(limit);
+        let size: usize = rows.iter().map(|row| row.payload.len() + 256).sum();
+        let mut page = AuditLogListWriter::new(Vec::with_capacity(size + 128));
+        for row in &rows {
+            page.push(&row.fields());
+        }
+        page.finish(has_more)
+    }
 }
 
 /// An event in the spec's terms, as the audit log stores it.
@@ -594,6 +679,14 @@ pub trait AuditLogStore: Send + Sync + 'static {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<AuditLogPage, StoreError>;
+
+    /// The same page as the API's JSON body (`ListAuditLogsResponse`), written straight from
+    /// the stored rows.
+    async fn list_audit_logs_json(
+        &self,
+        org: &OrgId,
+        query: &AuditLogQuery,
+    ) -> Result<Vec<u8>, StoreError>;
 }
 
 /// Decisions shared by both backends.

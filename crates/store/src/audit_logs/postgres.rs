@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    AuditCursor, AuditLogEntry, AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Filter, rules,
+    AuditCursor, AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Filter, StoredEntry,
+    StoredPage, rules,
 };
 use crate::postgres::PostgresStore;
 use crate::{OrgId, StoreError};
@@ -16,12 +17,31 @@ impl AuditLogStore for PostgresStore {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<AuditLogPage, StoreError> {
+        self.read_page(org, query).await?.into_page(query.limit)
+    }
+
+    async fn list_audit_logs_json(
+        &self,
+        org: &OrgId,
+        query: &AuditLogQuery,
+    ) -> Result<Vec<u8>, StoreError> {
+        Ok(self.read_page(org, query).await?.into_json(query.limit))
+    }
+}
+
+impl PostgresStore {
+    /// The rows of one page (and the one after it, which says whether more follow).
+    async fn read_page(
+        &self,
+        org: &OrgId,
+        query: &AuditLogQuery,
+    ) -> Result<StoredPage, StoreError> {
         let client = self.client().await?;
         let mut values: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(org.as_str().to_owned())];
         // Newest first: the page below a cursor for `after` (and the first page), the page above
         // it for `before`, read upwards and turned round.
-        let (start, order) = match &query.cursor {
-            None => (String::new(), "DESC"),
+        let (start, ascending) = match &query.cursor {
+            None => ("", false),
             Some(cursor) => {
                 let row = client
                     .query_opt(
@@ -33,15 +53,12 @@ impl AuditLogStore for PostgresStore {
                 values.push(Box::new(row.try_get::<_, i64>(0)?));
                 values.push(Box::new(row.try_get::<_, i64>(1)?));
                 match cursor {
-                    AuditCursor::After(_) => {
-                        (" AND (a.effective_at, a.seq) < ($2, $3)".to_owned(), "DESC")
-                    }
-                    AuditCursor::Before(_) => {
-                        (" AND (a.effective_at, a.seq) > ($2, $3)".to_owned(), "ASC")
-                    }
+                    AuditCursor::After(_) => (" AND (a.effective_at, a.seq) < ($2, $3)", false),
+                    AuditCursor::Before(_) => (" AND (a.effective_at, a.seq) > ($2, $3)", true),
                 }
             }
         };
+        let order = if ascending { "ASC" } else { "DESC" };
         let filter = Filter::of(query, values.len() + 1, |n| format!("${n}"));
         for bound in filter.values {
             match bound {
@@ -53,9 +70,10 @@ impl AuditLogStore for PostgresStore {
             .unwrap_or(i64::MAX)
             .saturating_add(1);
         values.push(Box::new(fetch));
+        // The payload as text (JSONB keeps no key order of its own, only its canonical one).
         let sql = format!(
             "SELECT a.id, a.type, a.effective_at, a.project_id, p.name, a.actor_key_id, \
-             a.payload::jsonb \
+             a.payload::text \
              FROM audit_log AS a LEFT JOIN projects AS p ON p.org_id = a.org_id AND p.id = a.project_id \
              WHERE a.org_id = $1{start}{} \
              ORDER BY a.effective_at {order}, a.seq {order} LIMIT ${}",
@@ -66,26 +84,18 @@ impl AuditLogStore for PostgresStore {
             .iter()
             .map(|value| value.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        let rows = client.query(&sql, &bound).await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let project_id: Option<String> = row.try_get(3)?;
-            let project_name: Option<String> = row.try_get(4)?;
-            entries.push(AuditLogEntry {
+        let mut rows = Vec::with_capacity(query.limit + 1);
+        for row in client.query(&sql, &bound).await? {
+            rows.push(StoredEntry {
                 id: row.try_get(0)?,
                 event_type: row.try_get(1)?,
                 effective_at: row.try_get(2)?,
-                project: project_id.map(|id| (id, project_name)),
+                project_id: row.try_get(3)?,
+                project_name: row.try_get(4)?,
                 actor_key_id: row.try_get(5)?,
-                actor_user: None,
                 payload: row.try_get(6)?,
             });
         }
-        let has_more = entries.len() > query.limit;
-        entries.truncate(query.limit);
-        if order == "ASC" {
-            entries.reverse();
-        }
-        Ok(AuditLogPage { entries, has_more })
+        Ok(StoredPage { rows, ascending })
     }
 }
