@@ -57,6 +57,9 @@ pub struct ServeArgs {
     /// that serve real organizations.
     #[arg(long, env = "ORGUSERS_NO_CONTROL", value_parser = parse_switch)]
     no_control: bool,
+    /// Leave out the web console (`/console/`); it then answers as an unknown path.
+    #[arg(long, env = "ORGUSERS_NO_CONSOLE", value_parser = parse_switch)]
+    no_console: bool,
 }
 
 /// A path of `--init`, where, unlike clap's own path parser, an empty one is accepted (and then
@@ -142,11 +145,20 @@ pub async fn run(args: ServeArgs, access_log: Arc<dyn AccessLog>) -> anyhow::Res
     if without_users {
         print_first_users_hint(&mut banner, &args.store.database, !args.no_control)?;
     }
+    // Last, so that the key and the hint keep their places right after `listening on`.
+    if !args.no_console {
+        writeln!(banner, "console: http://{addr}/console/")?;
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&banner)?;
     stdout.flush()?;
     drop(stdout);
-    tracing::info!(%addr, control = !args.no_control, "serving");
+    tracing::info!(
+        %addr,
+        control = !args.no_control,
+        console = !args.no_console,
+        "serving"
+    );
 
     let limits = Limits {
         body_read: args.body_timeout,
@@ -155,6 +167,9 @@ pub async fn run(args: ServeArgs, access_log: Arc<dyn AccessLog>) -> anyhow::Res
     let mut state = AppState::new(store).with_access_log(access_log);
     if args.no_control {
         state = state.without_control();
+    }
+    if args.no_console {
+        state = state.without_console();
     }
     let app = orgusers_server::router(state, limits);
     orgusers_server::serve(listener, app, limits, shutdown_signal()).await?;

@@ -7,6 +7,7 @@
 pub mod access_log;
 mod admin_api_keys;
 mod audit_logs;
+mod console;
 mod control;
 mod drain;
 mod error;
@@ -55,6 +56,10 @@ pub struct AppState {
     faults: Arc<control::faults::Faults>,
     /// Every organization's last requests (`/_orgusers/requests`), in this process.
     journal: Arc<control::journal::Journal>,
+    /// Whether the web console (`/console/…`) is served.
+    console: bool,
+    /// The console's sign-in attempts per client address, in this process.
+    sign_ins: Arc<console::SignInLimiter>,
 }
 
 impl AppState {
@@ -67,6 +72,17 @@ impl AppState {
             control: true,
             faults: Arc::default(),
             journal: Arc::default(),
+            console: true,
+            sign_ins: Arc::default(),
+        }
+    }
+
+    /// The same state without the web console: `/console/…` answers as unknown paths
+    /// (`serve --no-console`).
+    pub fn without_console(self) -> Self {
+        Self {
+            console: false,
+            ..self
         }
     }
 
@@ -125,6 +141,11 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     } else {
         Router::new()
     };
+    let console = if state.console {
+        console::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/health", get(users::health))
         .route("/v1/organization/users", get(users::list))
@@ -136,6 +157,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
         .merge(directory_routes())
         .merge(control)
+        .merge(console)
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_url)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -303,7 +325,15 @@ pub async fn serve(
             .max_headers(head::MAX_HEADER_COUNT + 8)
             .serve_connection(
                 TokioIo::new(head::GuardedIo::new(stream)),
-                TowerToHyperService::new(app.clone()),
+                // The peer's address, for what limits per client (the console's sign-ins).
+                TowerToHyperService::new(tower::ServiceExt::map_request(
+                    app.clone(),
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        req
+                    },
+                )),
             );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

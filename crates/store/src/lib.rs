@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_logs;
 pub mod body;
 pub mod clock;
+pub mod console_sessions;
 pub mod domain;
 pub mod groups;
 pub mod ids;
@@ -41,7 +42,7 @@ pub use keys::{KeyIdentity, KeyInfo, KeyStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use transfer::ImportRecord;
-pub use users::{UserChange, UserPage, UserQuery, UserStore};
+pub use users::{UserChange, UserPage, UserQuery, UserSearch, UserStore};
 
 /// Everything that can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +179,7 @@ pub trait Store:
     + invites::InviteStore
     + snapshots::SnapshotStore
     + audit_logs::AuditLogStore
+    + console_sessions::ConsoleSessionStore
 {
 }
 
@@ -195,6 +197,7 @@ impl<T> Store for T where
         + invites::InviteStore
         + snapshots::SnapshotStore
         + audit_logs::AuditLogStore
+        + console_sessions::ConsoleSessionStore
 {
 }
 

@@ -5,7 +5,7 @@ use crate::harness::*;
 on_both_stores!(changes_record_the_acting_key);
 
 /// The organization's audit events, oldest first: their type and acting key id.
-async fn events_of(app: &TestApp, org: &str) -> Vec<(String, Option<String>)> {
+pub(crate) async fn events_of(app: &TestApp, org: &str) -> Vec<(String, Option<String>)> {
     let url = &app.test_store.url;
     if let Some(path) = url.strip_prefix("sqlite://") {
         let conn = rusqlite::Connection::open(path).unwrap();

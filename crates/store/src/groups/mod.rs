@@ -195,6 +195,11 @@ pub trait GroupStore: Send + Sync + 'static {
     /// One group.
     async fn get_group(&self, org: &OrgId, id: &GroupId) -> Result<GroupRecord, StoreError>;
 
+    /// The groups `user` belongs to, in list order (creation, ties by id); none for a user the
+    /// organization does not have.
+    async fn groups_of_user(&self, org: &OrgId, user: &str)
+    -> Result<Vec<GroupRecord>, StoreError>;
+
     /// Creates a group.
     async fn create_group(&self, org: &OrgId, name: &GroupName) -> Result<GroupRecord, StoreError>;
 

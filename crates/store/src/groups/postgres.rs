@@ -95,6 +95,27 @@ impl GroupStore for PostgresStore {
         group_in(&self.client().await?, org, id).await
     }
 
+    async fn groups_of_user(
+        &self,
+        org: &OrgId,
+        user: &str,
+    ) -> Result<Vec<GroupRecord>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT g.id, g.name, g.created_at FROM group_users AS m \
+                 JOIN groups AS g ON g.org_id = m.org_id AND g.id = m.group_id \
+                 WHERE m.org_id = $1 AND m.user_id = $2 ORDER BY g.created_at, g.id",
+            )
+            .await?;
+        client
+            .query(&stmt, &[&org.as_str(), &user])
+            .await?
+            .iter()
+            .map(group_from_row)
+            .collect()
+    }
+
     async fn create_group(&self, org: &OrgId, name: &GroupName) -> Result<GroupRecord, StoreError> {
         let mut group = GroupRecord {
             id: GroupId::generate(),

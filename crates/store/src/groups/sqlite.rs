@@ -95,6 +95,25 @@ impl GroupStore for SqliteStore {
         self.read_here(|conn| group_in(conn, org_seq(conn, org)?, id))
     }
 
+    async fn groups_of_user(
+        &self,
+        org: &OrgId,
+        user: &str,
+    ) -> Result<Vec<GroupRecord>, StoreError> {
+        self.read_here(|conn| {
+            let org = org_seq(conn, org)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT g.id, g.name, g.created_at FROM group_users AS m \
+                 JOIN groups AS g ON g.org = m.org AND g.id = m.group_id \
+                 WHERE m.org = ?1 AND m.user_id = ?2 ORDER BY g.created_at, g.id",
+            )?;
+            let groups = stmt
+                .query_map(params![org, user], group_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(groups)
+        })
+    }
+
     async fn create_group(&self, org: &OrgId, name: &GroupName) -> Result<GroupRecord, StoreError> {
         let mut group = GroupRecord {
             id: GroupId::generate(),

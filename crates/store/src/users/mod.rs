@@ -21,6 +21,69 @@ pub struct UserQuery {
     pub emails: Option<EmailFilter>,
 }
 
+/// What the console's people search asks for: users whose name or email holds `text`
+/// (case-insensitive), of one role, a page after or before a user. The API's list has no such
+/// filter: it stays [`UserQuery`].
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch {
+    /// Page size; the store fetches one more to tell whether another page follows.
+    pub limit: usize,
+    /// The id of the user the page starts after (list order).
+    pub after: Option<String>,
+    /// The id of the user the page ends before (list order); ignored when `after` is given.
+    pub before: Option<String>,
+    /// Text the name or the email holds, any case; `None` or empty for every user.
+    pub text: Option<String>,
+    /// Only users of this role.
+    pub role: Option<Role>,
+}
+
+impl UserSearch {
+    /// The `LIKE` pattern of [`Self::text`], lowercased, with `\`, `%` and `_` escaped by `\`
+    /// (statements say `ESCAPE '\'`); `%%` when there is no text.
+    pub fn like_pattern(&self) -> String {
+        let text = self.text.as_deref().unwrap_or_default().to_lowercase();
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '\\' | '%' | '_') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        pattern
+    }
+
+    /// The role, as stored, or `None` for any.
+    pub(crate) fn role_str(&self) -> Option<&'static str> {
+        self.role.map(Role::as_str)
+    }
+
+    /// Rows to fetch: one more than the page.
+    pub(crate) fn fetch(&self) -> i64 {
+        i64::try_from(self.limit)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1)
+    }
+
+    /// Whether the page is read backwards, from `before`.
+    pub fn backwards(&self) -> bool {
+        self.after.is_none() && self.before.is_some()
+    }
+
+    /// Cuts rows fetched (in list order, or reversed when [`Self::backwards`]) to the page, in
+    /// list order: `has_more` says whether more follow in the direction read.
+    pub(crate) fn page(&self, mut users: Vec<User>) -> UserPage {
+        let has_more = users.len() > self.limit;
+        users.truncate(self.limit);
+        if self.backwards() {
+            users.reverse();
+        }
+        UserPage { users, has_more }
+    }
+}
+
 /// One page of users, in list order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserPage {
@@ -143,6 +206,11 @@ pub trait UserStore: Send + Sync + 'static {
         Ok(serde_json::to_vec(&user).context("cannot encode a user")?)
     }
 
+    /// One page of the console's people search ([`UserSearch`]), in list order; `has_more`
+    /// says whether more follow in the direction read (after the page, or before it when read
+    /// from `before`). A cursor naming a user the organization never had is an unknown cursor.
+    async fn search_users(&self, org: &OrgId, search: &UserSearch) -> Result<UserPage, StoreError>;
+
     /// Applies `change` and returns the user as it now is.
     async fn update_user(
         &self,
@@ -172,6 +240,17 @@ mod tests {
             "technical_level": "old", "developer_persona": "kept"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn search_patterns_escape_like_wildcards() {
+        let search = |text: &str| UserSearch {
+            text: Some(text.to_owned()),
+            ..UserSearch::default()
+        };
+        assert_eq!(search("Ada").like_pattern(), "%ada%");
+        assert_eq!(search("50%_off\\").like_pattern(), "%50\\%\\_off\\\\%");
+        assert_eq!(UserSearch::default().like_pattern(), "%%");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use orgusers_api::User;
 use orgusers_api::render::UserFields;
 use tokio_postgres::Row;
 
-use super::{UserChange, UserPage, UserQuery, UserStore, rules};
+use super::{UserChange, UserPage, UserQuery, UserSearch, UserStore, rules};
 use crate::audit::AuditEvent;
 use crate::postgres::{
     ANALYZE_AFTER_ROWS, Change, PostgresStore, import, insert_organization, lock_organization,
@@ -157,6 +157,54 @@ impl UserStore for PostgresStore {
 
     async fn get_user(&self, org: &OrgId, id: &str) -> Result<User, StoreError> {
         live_user(&self.client().await?, org, id).await
+    }
+
+    async fn search_users(&self, org: &OrgId, search: &UserSearch) -> Result<UserPage, StoreError> {
+        let client = self.client().await?;
+        let cursor = search.after.as_ref().or(search.before.as_ref());
+        let (at, id) = match cursor {
+            None => (i64::MIN, String::new()),
+            Some(cursor) => {
+                let stmt = client
+                    .prepare_cached("SELECT added_at FROM users WHERE org_id = $1 AND id = $2")
+                    .await?;
+                match client.query_opt(&stmt, &[&org.as_str(), cursor]).await? {
+                    Some(row) => (row.try_get(0)?, cursor.clone()),
+                    None => return Err(StoreError::unknown_cursor(Kind::User, cursor)),
+                }
+            }
+        };
+        let (compare, order) = if search.backwards() {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND NOT deleted \
+             AND ($5::text IS NULL OR role = $5) \
+             AND (lower(coalesce(name, '')) LIKE $4 ESCAPE '\\' \
+                  OR lower(coalesce(email, '')) LIKE $4 ESCAPE '\\') \
+             AND (added_at, id) {compare} ($2, $3) ORDER BY added_at {order}, id {order} LIMIT $6"
+        );
+        let stmt = client.prepare_cached(&sql).await?;
+        let rows = client
+            .query(
+                &stmt,
+                &[
+                    &org.as_str(),
+                    &at,
+                    &id,
+                    &search.like_pattern(),
+                    &search.role_str(),
+                    &search.fetch(),
+                ],
+            )
+            .await?;
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(search.page(users))
     }
 
     async fn update_user(

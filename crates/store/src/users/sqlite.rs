@@ -10,7 +10,7 @@ use orgusers_api::render::{UserFields, UserListWriter};
 use rusqlite::types::{FromSqlResult, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use super::{UserChange, UserPage, UserQuery, UserStore, rules};
+use super::{UserChange, UserPage, UserQuery, UserSearch, UserStore, rules};
 use crate::projects::sqlite::DefaultMemberships;
 use crate::row::{USER_JSON_CAPACITY, user_columns, user_columns_of_u};
 use crate::sqlite::{Change, SqliteStore, import, org_of_param1, org_seq, transfer};
@@ -176,6 +176,10 @@ impl UserStore for SqliteStore {
         self.read_here(|c| live_user(c, org, id))
     }
 
+    async fn search_users(&self, org: &OrgId, search: &UserSearch) -> Result<UserPage, StoreError> {
+        self.read_here(|c| search_page(c, org, search))
+    }
+
     async fn get_user_json(&self, org: &OrgId, id: &str) -> Result<Vec<u8>, StoreError> {
         self.read_here(|c| live_user_json(c, org, id))
     }
@@ -316,6 +320,59 @@ fn cursor_added_at(conn: &Connection, org: &OrgId, after: &str) -> Result<i64, S
     .query_row(params![org.as_str(), after], |r| r.get(0))
     .optional()?
     .ok_or_else(|| StoreError::unknown_cursor(Kind::User, after))
+}
+
+/// The console's people search, forwards from `after` (or the start) or backwards from
+/// `before`: a scan of the organization's users in list order, filtered (it serves people,
+/// not the API's hot path).
+fn search_page(
+    conn: &Connection,
+    org: &OrgId,
+    search: &UserSearch,
+) -> Result<UserPage, StoreError> {
+    const FORWARDS: &str = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE org = ",
+        org_of_param1!(),
+        " AND deleted = 0 AND (?5 IS NULL OR role = ?5) \
+         AND (lower(coalesce(name, '')) LIKE ?4 ESCAPE '\\' \
+              OR lower(coalesce(email, '')) LIKE ?4 ESCAPE '\\') \
+         AND (added_at, id) > (?2, ?3) ORDER BY added_at, id LIMIT ?6"
+    );
+    const BACKWARDS: &str = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE org = ",
+        org_of_param1!(),
+        " AND deleted = 0 AND (?5 IS NULL OR role = ?5) \
+         AND (lower(coalesce(name, '')) LIKE ?4 ESCAPE '\\' \
+              OR lower(coalesce(email, '')) LIKE ?4 ESCAPE '\\') \
+         AND (added_at, id) < (?2, ?3) ORDER BY added_at DESC, id DESC LIMIT ?6"
+    );
+    let (sql, at, id) = match (&search.after, &search.before) {
+        (Some(after), _) => (FORWARDS, cursor_added_at(conn, org, after)?, after.as_str()),
+        (None, Some(before)) => (
+            BACKWARDS,
+            cursor_added_at(conn, org, before)?,
+            before.as_str(),
+        ),
+        (None, None) => (FORWARDS, i64::MIN, ""),
+    };
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query(params![
+        org.as_str(),
+        at,
+        id,
+        search.like_pattern(),
+        search.role_str(),
+        search.fetch()
+    ])?;
+    let mut users = Vec::new();
+    while let Some(row) = rows.next()? {
+        users.push(user_fields(row)?.to_user());
+    }
+    Ok(search.page(users))
 }
 
 fn list_page(conn: &Connection, org: &OrgId, query: &UserQuery) -> Result<UserPage, StoreError> {
