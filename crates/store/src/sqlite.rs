@@ -195,6 +195,19 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
+    // SQLite's own `lower()` folds ASCII only: the console's search folds names and emails as
+    // Rust (and PostgreSQL) do, so that "ødegaard" finds "Ødegaard".
+    conn.create_scalar_function(
+        "fold_case",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|text| text.to_lowercase()))
+        },
+    )?;
     Ok(conn)
 }
 

@@ -67,7 +67,7 @@ impl Page {
             "{self:?}"
         );
         assert_eq!(self.header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(self.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(self.header("referrer-policy"), Some("same-origin"));
         assert_eq!(self.header("x-frame-options"), Some("DENY"));
     }
 
@@ -920,7 +920,7 @@ impl AccessLog for Lines {
 }
 
 /// A server on `store` with `state` made from it, its address.
-async fn spawn_with_state(
+pub(crate) async fn spawn_with_state(
     store: &TestStore,
     state: impl FnOnce(Arc<dyn orgusers_store::Store>) -> AppState,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {

@@ -16,6 +16,8 @@ mod cli_invites;
 mod cli_projects;
 mod cli_users;
 mod console;
+mod console_directory;
+mod console_emulator;
 mod console_invites;
 mod console_projects;
 mod console_support;

@@ -33,7 +33,7 @@ pub(crate) async fn secure(req: Request, next: Next) -> Response {
     );
     headers.insert(
         HeaderName::from_static("referrer-policy"),
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         HeaderName::from_static("x-frame-options"),

@@ -34,11 +34,16 @@
 //! `/v1` requests: no injected faults, no journal entry.
 
 mod admin_keys;
+mod audit_log;
 pub(crate) mod csrf;
+mod emulator;
+mod groups;
 mod headers;
 mod invites;
+mod listing;
 mod people;
 mod projects;
+mod roles;
 pub(crate) mod session;
 
 use axum::Router;
@@ -69,7 +74,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(admin_keys::routes())
         .merge(invites::routes())
         .merge(projects::routes())
-        // Next: roles, groups, audit_log, emulator.
+        .merge(roles::routes())
+        .merge(groups::routes())
+        .merge(audit_log::routes())
+        .merge(emulator::routes())
         .route("/console/{*rest}", page(get(not_found).post(not_found)));
     console.layer(axum::middleware::from_fn(headers::secure))
 }

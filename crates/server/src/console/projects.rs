@@ -659,7 +659,7 @@ async fn members_page(
                                                     option value="owner" selected[member.role == ProjectRole::Owner] { "Owner" }
                                                 }
                                                 button type="submit" class="button-secondary"
-                                                    aria-label=(format!("Change the role of {label}")) { "Change role" }
+                                                    aria-label=(format!("Change role of {label}")) { "Change role" }
                                             }
                                         } @else {
                                             (member.role.as_str())

@@ -43,7 +43,7 @@ pub const MAX_LATENCY_MS: i64 = 60_000;
 /// tried against every request of the organization.
 pub const MAX_FAULTS_PER_ORGANIZATION: usize = 100;
 /// The methods a fault may name besides `*`.
-const METHODS: &[&str] = &[
+pub(crate) const METHODS: &[&str] = &[
     "*", "GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS",
 ];
 /// The longest path a fault may name: the longest path a request may have.
@@ -107,7 +107,7 @@ impl PathPattern {
 
 /// One fault of an organization.
 #[derive(Debug, Clone)]
-struct Fault {
+pub(crate) struct Fault {
     id: String,
     /// `*` or an upper-case method name.
     method: &'static str,
@@ -212,7 +212,7 @@ impl Faults {
         Some(firing)
     }
 
-    fn add(&self, org: &OrgId, fault: Fault) -> Result<FaultObject, ApiError> {
+    pub(crate) fn add(&self, org: &OrgId, fault: Fault) -> Result<FaultObject, ApiError> {
         let mut by_organization = self.lock();
         let faults = by_organization.entry(org.clone()).or_default();
         if faults.len() >= MAX_FAULTS_PER_ORGANIZATION {
@@ -229,7 +229,7 @@ impl Faults {
         Ok(object)
     }
 
-    fn list(&self, org: &OrgId) -> Vec<FaultObject> {
+    pub(crate) fn list(&self, org: &OrgId) -> Vec<FaultObject> {
         self.lock()
             .get(org)
             .map(|faults| faults.iter().map(Fault::to_object).collect())
@@ -237,7 +237,7 @@ impl Faults {
     }
 
     /// Removes every fault of `org`; returns how many there were.
-    fn clear(&self, org: &OrgId) -> usize {
+    pub(crate) fn clear(&self, org: &OrgId) -> usize {
         let mut by_organization = self.lock();
         let removed = by_organization.remove(org).map_or(0, |faults| faults.len());
         self.armed
@@ -246,7 +246,7 @@ impl Faults {
     }
 
     /// Removes one fault of `org`; whether it was there.
-    fn remove(&self, org: &OrgId, id: &str) -> bool {
+    pub(crate) fn remove(&self, org: &OrgId, id: &str) -> bool {
         let mut by_organization = self.lock();
         let Some(faults) = by_organization.get_mut(org) else {
             return false;
@@ -328,7 +328,7 @@ fn optional_bounded(
 }
 
 /// Parses the body of `POST /_orgusers/faults` into a fault with a fresh id.
-fn parse_fault(bytes: &[u8]) -> Result<Fault, BodyError> {
+pub(crate) fn parse_fault(bytes: &[u8]) -> Result<Fault, BodyError> {
     let body = BodyObject::parse(bytes)?;
     body.only(&[
         "method",

@@ -336,8 +336,8 @@ fn search_page(
         " FROM users WHERE org = ",
         org_of_param1!(),
         " AND deleted = 0 AND (?5 IS NULL OR role = ?5) \
-         AND (lower(coalesce(name, '')) LIKE ?4 ESCAPE '\\' \
-              OR lower(coalesce(email, '')) LIKE ?4 ESCAPE '\\') \
+         AND (fold_case(coalesce(name, '')) LIKE ?4 ESCAPE '\\' \
+              OR fold_case(coalesce(email, '')) LIKE ?4 ESCAPE '\\') \
          AND (added_at, id) > (?2, ?3) ORDER BY added_at, id LIMIT ?6"
     );
     const BACKWARDS: &str = concat!(
@@ -346,8 +346,8 @@ fn search_page(
         " FROM users WHERE org = ",
         org_of_param1!(),
         " AND deleted = 0 AND (?5 IS NULL OR role = ?5) \
-         AND (lower(coalesce(name, '')) LIKE ?4 ESCAPE '\\' \
-              OR lower(coalesce(email, '')) LIKE ?4 ESCAPE '\\') \
+         AND (fold_case(coalesce(name, '')) LIKE ?4 ESCAPE '\\' \
+              OR fold_case(coalesce(email, '')) LIKE ?4 ESCAPE '\\') \
          AND (added_at, id) < (?2, ?3) ORDER BY added_at DESC, id DESC LIMIT ?6"
     );
     let (sql, at, id) = match (&search.after, &search.before) {

@@ -1,0 +1,646 @@
+//! Groups: the organization's groups, their members and the roles they hold, through the same
+//! store calls and rules as `/v1/organization/groups…` (names checked by `GroupName::parse`;
+//! only custom roles are assignable, `groups::rules`).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::html;
+use orgusers_store::console_sessions::FlashKind;
+use orgusers_store::groups::{GroupName, GroupRecord, MemberRecord};
+use orgusers_store::ids::{GroupId, RoleId};
+use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
+use orgusers_store::roles::RoleRecord;
+use orgusers_store::{Kind, StoreError};
+
+use super::listing::{
+    cursor_page, find_user, no_such_user, query_value, segment, time_of, user_label,
+};
+use super::roles::role_href;
+use super::{
+    ConsoleError, Html, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
+    store_message,
+};
+use crate::AppState;
+use crate::extract::QueryString;
+
+/// Groups per page of the list, and members per page of a group.
+const PAGE_SIZE: usize = 25;
+/// The most custom roles offered in the assignment form.
+const ROLES_OFFERED: usize = 200;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/groups", page(get(list).post(create)))
+        .route("/console/groups/{group_id}", page(get(detail).post(rename)))
+        .route(
+            "/console/groups/{group_id}/delete",
+            page(get(confirm_delete).post(delete)),
+        )
+        .route("/console/groups/{group_id}/members", page(post(add_member)))
+        .route(
+            "/console/groups/{group_id}/members/{user_id}/remove",
+            page(post(remove_member)),
+        )
+        .route("/console/groups/{group_id}/roles", page(post(assign_role)))
+        .route(
+            "/console/groups/{group_id}/roles/{role_id}/unassign",
+            page(post(unassign_role)),
+        )
+}
+
+fn group_href(id: &str) -> String {
+    format!("/console/groups/{}", segment(id))
+}
+
+fn name_of(text: &str) -> Result<GroupName, String> {
+    GroupName::parse(text).map_err(|e| format!("Name: {e}."))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    session: SignedIn,
+    QueryString(query): QueryString,
+) -> Result<Html, ConsoleError> {
+    let query = query.as_deref();
+    list_page(
+        &state,
+        &session,
+        query_value(query, "after"),
+        query_value(query, "before"),
+        None,
+        "",
+    )
+    .await
+}
+
+async fn list_page(
+    state: &AppState,
+    session: &SignedIn,
+    after: Option<String>,
+    before: Option<String>,
+    refusal: Option<String>,
+    typed: &str,
+) -> Result<Html, ConsoleError> {
+    let scope = ListScope {
+        list: "groups",
+        org: &session.org,
+        parent: "",
+    };
+    let found = cursor_page(
+        state,
+        &scope,
+        ListBounds::GROUPS.default_order,
+        PAGE_SIZE,
+        after.as_deref(),
+        before.as_deref(),
+        GroupRecord::position,
+        |query| async move { state.store.list_groups(&session.org, &query).await },
+    )
+    .await?;
+    let (found, list_refusal) = match found {
+        Ok(found) => (Some(found), None),
+        Err(message) => (None, Some(message)),
+    };
+    let status = if refusal.is_some() || list_refusal.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let content = html! {
+        h1 { "Groups" }
+        @if let Some(message) = list_refusal.as_ref() {
+            (alert(message))
+        }
+        @if let Some(found) = &found {
+            @if found.items.is_empty() {
+                p class="empty" role="status" { "No groups on this page." }
+            } @else {
+                div class="table-scroll" tabindex="0" role="region" aria-label="Groups" {
+                    table {
+                        caption class="visually-hidden" { "Groups of the organization" }
+                        thead { tr {
+                            th scope="col" { "Name" }
+                            th scope="col" { "Id" }
+                            th scope="col" { "Created" }
+                        } }
+                        tbody {
+                            @for group in &found.items {
+                                tr {
+                                    td data-label="Name" { a href=(group_href(group.id.as_str())) { (group.name) } }
+                                    td data-label="Id" { code { (group.id.as_str()) } }
+                                    td data-label="Created" { (time_of(group.created_at)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                (pagination("/console/groups", &[], found.links.before.as_deref(), found.links.after.as_deref()))
+            }
+        }
+        section aria-labelledby="create-heading" {
+            h2 id="create-heading" { "Create a group" }
+            @if let Some(message) = refusal.as_ref() {
+                (alert(message))
+            }
+            form method="post" action="/console/groups" class="stack" {
+                (csrf::field(session))
+                div class="field" {
+                    label for="group-name" { "Name" }
+                    input id="group-name" name="name" type="text" required maxlength="255"
+                        value=(typed);
+                }
+                button type="submit" { "Create group" }
+            }
+        }
+    };
+    Ok(Html(
+        status,
+        session.page(Section::Groups, "Groups", content),
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let session = &form.session;
+    let typed = form.fields.get("name").unwrap_or_default();
+    let refuse = |message: String| list_page(&state, session, None, None, Some(message), typed);
+    let name = match name_of(typed) {
+        Ok(name) => name,
+        Err(message) => return Ok(refuse(message).await?.into_response()),
+    };
+    match state.store.create_group(&session.org, &name).await {
+        Ok(group) => {
+            let message = format!("Created the group {}.", group.name);
+            Ok(session
+                .redirect_with(
+                    &state,
+                    FlashKind::Status,
+                    message,
+                    &group_href(group.id.as_str()),
+                )
+                .await)
+        }
+        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
+        Err(e) => Ok(refuse(store_message(&e)).await?.into_response()),
+    }
+}
+
+type GroupPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+type PairPath = Result<Path<(String, String)>, axum::extract::rejection::PathRejection>;
+
+async fn group_of(
+    state: &AppState,
+    session: &SignedIn,
+    id: &str,
+) -> Result<GroupRecord, ConsoleError> {
+    match state
+        .store
+        .get_group(&session.org, &GroupId::from_request(id))
+        .await
+    {
+        Ok(group) => Ok(group),
+        Err(e) if ConsoleError::is_not_found(&e, Kind::Group) => Err(ConsoleError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn group_at(
+    state: &AppState,
+    session: &SignedIn,
+    path: GroupPath,
+) -> Result<GroupRecord, ConsoleError> {
+    let Ok(Path(id)) = path else {
+        return Err(ConsoleError::NotFound);
+    };
+    group_of(state, session, &id).await
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    path: GroupPath,
+    session: SignedIn,
+    QueryString(query): QueryString,
+) -> Result<Html, ConsoleError> {
+    let group = group_at(&state, &session, path).await?;
+    let query = query.as_deref();
+    let cursors = (query_value(query, "after"), query_value(query, "before"));
+    detail_page(&state, &session, &group, cursors, None).await
+}
+
+/// The custom roles the organization has, up to [`ROLES_OFFERED`].
+async fn custom_roles(state: &AppState, session: &SignedIn) -> Result<Vec<RoleRecord>, StoreError> {
+    let query = NextQuery {
+        limit: ROLES_OFFERED + 2,
+        order: SortOrder::Asc,
+        after: None,
+    };
+    let page = state.store.list_roles(&session.org, &query).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|role| role.predefined.is_none())
+        .take(ROLES_OFFERED)
+        .collect())
+}
+
+/// A group's page: details, rename, members (a page of them, from the cursors `after` or
+/// `before`), roles, with `refusal` above the forms (and a 400).
+async fn detail_page(
+    state: &AppState,
+    session: &SignedIn,
+    group: &GroupRecord,
+    (after, before): (Option<String>, Option<String>),
+    refusal: Option<String>,
+) -> Result<Html, ConsoleError> {
+    let href = group_href(group.id.as_str());
+    let id = group.id.as_str().to_owned();
+    let scope = ListScope {
+        list: "group.users",
+        org: &session.org,
+        parent: &id,
+    };
+    let members = cursor_page(
+        state,
+        &scope,
+        ListBounds::GROUP_USERS.default_order,
+        PAGE_SIZE,
+        after.as_deref(),
+        before.as_deref(),
+        MemberRecord::position,
+        |query| async move {
+            state
+                .store
+                .list_group_users(&session.org, &group.id, &query)
+                .await
+        },
+    )
+    .await?;
+    let (members, members_refusal) = match members {
+        Ok(members) => (Some(members), None),
+        Err(message) => (None, Some(message)),
+    };
+    let roles = state.store.group_roles(&session.org, &group.id).await?;
+    let offered: Vec<RoleRecord> = custom_roles(state, session)
+        .await?
+        .into_iter()
+        .filter(|role| !roles.iter().any(|held| held.id == role.id))
+        .collect();
+    let content = html! {
+        p class="breadcrumb" { a href="/console/groups" { "Groups" } }
+        h1 { "Group " (group.name) }
+        @if let Some(message) = refusal.as_ref().or(members_refusal.as_ref()) {
+            (alert(message))
+        }
+        dl class="details" {
+            dt { "Id" } dd { code { (group.id.as_str()) } }
+            dt { "Name" } dd { (group.name) }
+            dt { "Created" } dd { (time_of(group.created_at)) }
+        }
+        section aria-labelledby="rename-heading" {
+            h2 id="rename-heading" { "Rename" }
+            form method="post" action=(href) class="inline-form" {
+                (csrf::field(session))
+                div class="field" {
+                    label for="group-name" { "Name" }
+                    input id="group-name" name="name" type="text" required maxlength="255"
+                        value=(group.name);
+                }
+                button type="submit" { "Rename group" }
+            }
+        }
+        section aria-labelledby="members-heading" {
+            h2 id="members-heading" { "Members" }
+            @if let Some(members) = &members {
+                @if members.items.is_empty() {
+                    p class="empty" { "No members on this page." }
+                } @else {
+                    div class="table-scroll" tabindex="0" role="region" aria-label="Members" {
+                        table {
+                            caption class="visually-hidden" { "Members of the group" }
+                            thead { tr {
+                                th scope="col" { "User" }
+                                th scope="col" { "Email" }
+                                th scope="col" { "Added" }
+                                th scope="col" { span class="visually-hidden" { "Actions" } }
+                            } }
+                            tbody {
+                                @for member in &members.items {
+                                    @let label = user_label(member.name.as_deref(), member.email.as_deref(), &member.user_id);
+                                    tr {
+                                        td data-label="User" {
+                                            a href=(format!("/console/people/{}", segment(&member.user_id))) { (label) }
+                                        }
+                                        td data-label="Email" { (member.email.as_deref().unwrap_or("—")) }
+                                        td data-label="Added" { (time_of(member.added_at)) }
+                                        td data-label="Actions" {
+                                            form method="post" class="inline"
+                                                action=(format!("{href}/members/{}/remove", segment(&member.user_id))) {
+                                                (csrf::field(session))
+                                                button type="submit" class="button-secondary"
+                                                    aria-label=(format!("Remove {label} from the group")) { "Remove" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    (pagination(&href, &[], members.links.before.as_deref(), members.links.after.as_deref()))
+                }
+            }
+            form method="post" action=(format!("{href}/members")) class="inline-form" {
+                (csrf::field(session))
+                div class="field" {
+                    label for="member-user" { "User email or id" }
+                    input id="member-user" name="user" type="text" required autocomplete="off"
+                        spellcheck="false";
+                }
+                button type="submit" { "Add member" }
+            }
+        }
+        section aria-labelledby="roles-heading" {
+            h2 id="roles-heading" { "Roles" }
+            @if roles.is_empty() {
+                p class="empty" { "The group holds no roles." }
+            } @else {
+                div class="table-scroll" tabindex="0" role="region" aria-label="Roles of the group" {
+                    table {
+                        thead { tr {
+                            th scope="col" { "Role" }
+                            th scope="col" { "Permissions" }
+                            th scope="col" { span class="visually-hidden" { "Actions" } }
+                        } }
+                        tbody {
+                            @for role in &roles {
+                                tr {
+                                    td data-label="Role" { a href=(role_href(role.id.as_str())) { (role.name) } }
+                                    td data-label="Permissions" { (role.permissions.len()) }
+                                    td data-label="Actions" {
+                                        form method="post" class="inline"
+                                            action=(format!("{href}/roles/{}/unassign", segment(role.id.as_str()))) {
+                                            (csrf::field(session))
+                                            button type="submit" class="button-secondary"
+                                                aria-label=(format!("Unassign the role {}", role.name)) { "Unassign" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if offered.is_empty() {
+                p class="hint" { "Groups hold custom roles: create one on the " a href="/console/roles" { "Roles" } " page." }
+            } @else {
+                form method="post" action=(format!("{href}/roles")) class="inline-form" {
+                    (csrf::field(session))
+                    div class="field" {
+                        label for="group-role" { "Role" }
+                        select id="group-role" name="role_id" {
+                            @for role in &offered {
+                                option value=(role.id.as_str()) { (role.name) }
+                            }
+                        }
+                    }
+                    button type="submit" { "Assign role" }
+                }
+            }
+        }
+        section aria-labelledby="delete-heading" class="danger-zone" {
+            h2 id="delete-heading" { "Delete" }
+            p { a class="button button-danger" href=(format!("{href}/delete")) { "Delete group" } }
+        }
+    };
+    let status = if refusal.is_some() || members_refusal.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let title = format!("Group {} · Groups", group.name);
+    Ok(Html(status, session.page(Section::Groups, &title, content)))
+}
+
+/// The answer to a refused action on a group's page.
+async fn refused(
+    state: &AppState,
+    session: &SignedIn,
+    group: &GroupRecord,
+    e: StoreError,
+) -> Result<Response, ConsoleError> {
+    match e {
+        StoreError::Backend(e) => Err(ConsoleError::Internal(e)),
+        StoreError::NotFound {
+            kind: Kind::Group,
+            ref id,
+        } if id == group.id.as_str() => Err(ConsoleError::NotFound),
+        e => Ok(
+            detail_page(state, session, group, (None, None), Some(store_message(&e)))
+                .await?
+                .into_response(),
+        ),
+    }
+}
+
+async fn done(state: &AppState, session: &SignedIn, message: String, to: &str) -> Response {
+    session
+        .redirect_with(state, FlashKind::Status, message, to)
+        .await
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    path: GroupPath,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let session = &form.session;
+    let group = group_at(&state, session, path).await?;
+    let name = match name_of(form.fields.get("name").unwrap_or_default()) {
+        Ok(name) => name,
+        Err(message) => {
+            return Ok(
+                detail_page(&state, session, &group, (None, None), Some(message))
+                    .await?
+                    .into_response(),
+            );
+        }
+    };
+    match state
+        .store
+        .rename_group(&session.org, &group.id, &name)
+        .await
+    {
+        Ok(renamed) => {
+            let message = format!("Renamed the group {} to {}.", group.name, renamed.name);
+            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+        }
+        Err(e) => refused(&state, session, &group, e).await,
+    }
+}
+
+async fn confirm_delete(
+    State(state): State<AppState>,
+    path: GroupPath,
+    session: SignedIn,
+) -> Result<Html, ConsoleError> {
+    let group = group_at(&state, &session, path).await?;
+    let href = group_href(group.id.as_str());
+    let content = html! {
+        p class="breadcrumb" {
+            a href="/console/groups" { "Groups" } " / " a href=(href) { (group.name) }
+        }
+        h1 { "Delete the group " (group.name) "?" }
+        p {
+            "The group " strong { (group.name) } " " code { (group.id.as_str()) }
+            " is deleted with its memberships and role assignments; its members lose the \
+             roles they held through it. This cannot be undone."
+        }
+        form method="post" action=(format!("{href}/delete")) class="actions"
+            data-confirm=(format!("Delete the group {}?", group.name)) {
+            (csrf::field(&session))
+            button type="submit" class="button-danger" { "Delete group" }
+            a href=(href) class="button button-secondary" { "Cancel" }
+        }
+    };
+    let title = format!("Delete {} · Groups", group.name);
+    Ok(Html(
+        StatusCode::OK,
+        session.page(Section::Groups, &title, content),
+    ))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    path: GroupPath,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let session = &form.session;
+    let group = group_at(&state, session, path).await?;
+    match state.store.delete_group(&session.org, &group.id).await {
+        Ok(()) => {
+            let message = format!("Deleted the group {}.", group.name);
+            Ok(done(&state, session, message, "/console/groups").await)
+        }
+        Err(e) => refused(&state, session, &group, e).await,
+    }
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    path: GroupPath,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let session = &form.session;
+    let group = group_at(&state, session, path).await?;
+    let refuse =
+        |message: String| detail_page(&state, session, &group, (None, None), Some(message));
+    let Some(given) = form.fields.text("user") else {
+        let message = "Give the email or id of a user.".to_owned();
+        return Ok(refuse(message).await?.into_response());
+    };
+    let Some(user) = find_user(&state, &session.org, given).await? else {
+        return Ok(refuse(no_such_user(given)).await?.into_response());
+    };
+    match state
+        .store
+        .add_group_user(&session.org, &group.id, &user.id)
+        .await
+    {
+        Ok(()) => {
+            let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
+            let message = format!("Added {label} to the group {}.", group.name);
+            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+        }
+        Err(e) => refused(&state, session, &group, e).await,
+    }
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    path: PairPath,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let Ok(Path((group, user))) = path else {
+        return Err(ConsoleError::NotFound);
+    };
+    let session = &form.session;
+    let group = group_of(&state, session, &group).await?;
+    match state
+        .store
+        .remove_group_user(&session.org, &group.id, &user)
+        .await
+    {
+        Ok(()) => {
+            let message = format!("Removed {user} from the group {}.", group.name);
+            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+        }
+        Err(e) => refused(&state, session, &group, e).await,
+    }
+}
+
+async fn assign_role(
+    State(state): State<AppState>,
+    path: GroupPath,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let session = &form.session;
+    let group = group_at(&state, session, path).await?;
+    let Some(role) = form.fields.text("role_id") else {
+        return Ok(detail_page(
+            &state,
+            session,
+            &group,
+            (None, None),
+            Some("Choose a role.".to_owned()),
+        )
+        .await?
+        .into_response());
+    };
+    let role = RoleId::from_request(role);
+    match state
+        .store
+        .assign_group_role(&session.org, &group.id, &role)
+        .await
+    {
+        Ok((group, role)) => {
+            let message = format!(
+                "Assigned the role {} to the group {}.",
+                role.name, group.name
+            );
+            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+        }
+        Err(e) => refused(&state, session, &group, e).await,
+    }
+}
+
+async fn unassign_role(
+    State(state): State<AppState>,
+    path: PairPath,
+    form: SignedInForm,
+) -> Result<Response, ConsoleError> {
+    let Ok(Path((group, role))) = path else {
+        return Err(ConsoleError::NotFound);
+    };
+    let session = &form.session;
+    let group = group_of(&state, session, &group).await?;
+    let role = RoleId::from_request(&role);
+    match state
+        .store
+        .unassign_group_role(&session.org, &group.id, &role)
+        .await
+    {
+        Ok(()) => {
+            let message = format!(
+                "Unassigned the role {} from the group {}.",
+                role.as_str(),
+                group.name
+            );
+            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+        }
+        Err(e) => refused(&state, session, &group, e).await,
+    }
+}
