@@ -62,8 +62,14 @@ struct Started {
 
 impl Started {
     /// Stops the server; returns what it printed after `listening on …` and its log.
+    /// Stops the server cleanly (SIGTERM), so that it writes out the log lines it still holds
+    /// (they are written in batches), then returns the rest of its output and its log.
     fn stop(mut self) -> (String, String) {
-        let _ = self.server.child.kill();
+        let terminated = std::process::Command::new("kill")
+            .args(["-TERM", &self.server.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(terminated.success());
         let _ = self.server.child.wait();
         let mut rest = String::new();
         self.server.stdout.read_to_string(&mut rest).unwrap();
