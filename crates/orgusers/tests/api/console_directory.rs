@@ -17,15 +17,6 @@ on_both_stores!(
     hostile_role_and_group_names_are_escaped,
 );
 
-fn people() -> Vec<serde_json::Value> {
-    vec![
-        json!({"id": "user-ada", "email": "ada@example.com", "name": "Ada Lovelace",
-               "added_at": 1_700_000_000, "role": "owner"}),
-        json!({"id": "user-bob", "email": "bob@example.com", "name": "Bob Builder",
-               "added_at": 1_700_000_001, "role": "reader"}),
-    ]
-}
-
 /// The path of a 303's `Location`, which must start with `prefix`.
 #[track_caller]
 fn redirected(page: &Page, prefix: &str) -> String {
@@ -56,7 +47,7 @@ fn role_ids(reply: &Reply) -> Vec<String> {
 }
 
 async fn roles_are_created_edited_assigned_and_deleted(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let reviewers = group(&app, "Reviewers").await;
     let (browser, key_id, mark) = signed_in_with_new_key(&app, "console").await;
 
@@ -194,7 +185,7 @@ async fn roles_are_created_edited_assigned_and_deleted(app: TestApp) {
 }
 
 async fn role_refusals_are_the_stores(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let browser = Browser::signed_in(&app.base, KEY).await;
     let csrf = browser.csrf().await;
     // No permission: the API's rule, the form shown again as typed.
@@ -306,7 +297,7 @@ async fn role_refusals_are_the_stores(app: TestApp) {
 }
 
 async fn groups_are_created_renamed_filled_and_deleted(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let role = app
         .post(
             "/v1/organization/roles",
@@ -633,7 +624,7 @@ async fn the_audit_log_and_the_lists_page(app: TestApp) {
 }
 
 async fn forged_directory_forms_change_nothing(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let group_id = group(&app, "Reviewers").await;
     let role = app
         .post(

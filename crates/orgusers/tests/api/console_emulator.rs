@@ -18,15 +18,6 @@ on_both_stores!(
     forged_emulator_forms_change_nothing,
 );
 
-fn people() -> Vec<serde_json::Value> {
-    vec![
-        json!({"id": "user-ada", "email": "ada@example.com", "name": "Ada Lovelace",
-               "added_at": 1_700_000_000, "role": "owner"}),
-        json!({"id": "user-bob", "email": "bob@example.com", "name": "Bob Builder",
-               "added_at": 1_700_000_001, "role": "reader"}),
-    ]
-}
-
 #[track_caller]
 fn back_to_emulator(page: &Page) {
     page.assert_page(303);
@@ -39,7 +30,7 @@ async fn user_count(app: &TestApp) -> usize {
 }
 
 async fn reset_asks_then_empties_the_organization(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let browser = Browser::signed_in(&app.base, KEY).await;
     let page = browser.get("/console/emulator").await;
     page.assert_page(200);
@@ -65,7 +56,7 @@ async fn reset_asks_then_empties_the_organization(app: TestApp) {
 }
 
 async fn snapshots_are_saved_restored_and_deleted(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let browser = Browser::signed_in(&app.base, KEY).await;
     let page = browser.get("/console/emulator").await;
     assert!(
@@ -376,7 +367,7 @@ async fn the_journal_shows_the_last_requests(app: TestApp) {
 }
 
 async fn forged_emulator_forms_change_nothing(app: TestApp) {
-    app.import(&people()).await;
+    app.import(&ada_and_bob()).await;
     let browser = Browser::signed_in(&app.base, KEY).await;
     app.post(
         "/_orgusers/snapshots",

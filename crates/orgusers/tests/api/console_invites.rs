@@ -17,18 +17,8 @@ on_both_stores!(
 
 const INVITES: &str = "/v1/organization/invites";
 
-async fn project(app: &TestApp, name: &str) -> String {
-    let r = app
-        .post(
-            "/v1/organization/projects",
-            &json!({ "name": name }).to_string(),
-        )
-        .await;
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 async fn invites_are_sent_listed_and_deleted(app: TestApp) {
-    let apollo = project(&app, "Apollo").await;
+    let apollo = new_project(&app, "Apollo").await;
     let (browser, key_id, mark) = signed_in_with_new_key(&app, "console").await;
     let page = browser.get("/console/invites").await;
     page.assert_page(200);
@@ -185,7 +175,7 @@ async fn invites_are_accepted_as_the_control_endpoint_does(app: TestApp) {
 }
 
 async fn invite_refusals_are_the_stores(app: TestApp) {
-    let apollo = project(&app, "Apollo").await;
+    let apollo = new_project(&app, "Apollo").await;
     let browser = Browser::signed_in(&app.base, KEY).await;
     let page = browser.get("/console/invites").await;
     let csrf = page.csrf();

@@ -18,14 +18,6 @@ on_both_stores!(
 
 const PROJECTS: &str = "/v1/organization/projects";
 
-async fn api_project(app: &TestApp, name: &str) -> String {
-    let r = app
-        .post(PROJECTS, &json!({ "name": name }).to_string())
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 fn people() -> Vec<serde_json::Value> {
     vec![
         user_line("user-ada", "ada@example.com", 1_700_000_000, "owner"),
@@ -163,7 +155,7 @@ async fn create_rename_archive_and_the_archived_refusal(app: TestApp) {
 
 async fn members_are_added_changed_and_removed(app: TestApp) {
     app.import(&people()).await;
-    let id = api_project(&app, "Apollo").await;
+    let id = new_project(&app, "Apollo").await;
     let (browser, key_id, mark) = signed_in_with_new_key(&app, "console").await;
     let base = format!("/console/projects/{id}/members");
     let page = browser.get(&base).await;
@@ -268,7 +260,7 @@ async fn members_are_added_changed_and_removed(app: TestApp) {
 }
 
 async fn service_account_key_is_shown_once_and_keys_deleted(app: TestApp) {
-    let id = api_project(&app, "Apollo").await;
+    let id = new_project(&app, "Apollo").await;
     let (browser, key_id, mark) = signed_in_with_new_key(&app, "console").await;
     let base = format!("/console/projects/{id}/service-accounts");
     let page = browser.get(&base).await;
@@ -356,7 +348,7 @@ async fn service_account_key_is_shown_once_and_keys_deleted(app: TestApp) {
 }
 
 async fn groups_are_given_and_lose_access(app: TestApp) {
-    let id = api_project(&app, "Apollo").await;
+    let id = new_project(&app, "Apollo").await;
     let group = app
         .post("/v1/organization/groups", r#"{"name": "Crew"}"#)
         .await
@@ -407,7 +399,7 @@ async fn groups_are_given_and_lose_access(app: TestApp) {
 
 async fn forged_project_forms_change_nothing(app: TestApp) {
     app.import(&people()).await;
-    let id = api_project(&app, "Apollo").await;
+    let id = new_project(&app, "Apollo").await;
     let browser = Browser::signed_in(&app.base, KEY).await;
     let base = format!("/console/projects/{id}");
     for (path, fields) in [
@@ -455,7 +447,7 @@ async fn forged_project_forms_change_nothing(app: TestApp) {
 
 async fn hostile_project_names_are_escaped(app: TestApp) {
     let hostile = "<script>alert(1)</script>";
-    let id = api_project(&app, hostile).await;
+    let id = new_project(&app, hostile).await;
     app.post(
         &format!("{PROJECTS}/{id}/service_accounts"),
         &json!({ "name": "\"><img src=x>" }).to_string(),
@@ -494,7 +486,7 @@ async fn hostile_project_names_are_escaped(app: TestApp) {
 
 async fn project_pages_follow_their_links(app: TestApp) {
     for i in 0..30 {
-        api_project(&app, &format!("Project {i:02}")).await;
+        new_project(&app, &format!("Project {i:02}")).await;
     }
     let browser = Browser::signed_in(&app.base, KEY).await;
     let names = |page: &Page| -> Vec<String> {

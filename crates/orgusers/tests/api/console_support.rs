@@ -4,6 +4,28 @@ pub(crate) use crate::audit_actor::events_of;
 pub(crate) use crate::console::{Browser, Page};
 use crate::harness::*;
 
+/// Two users to import: Ada (owner) and Bob (reader), with names and emails.
+pub(crate) fn ada_and_bob() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"id": "user-ada", "email": "ada@example.com", "name": "Ada Lovelace",
+               "added_at": 1_700_000_000, "role": "owner"}),
+        serde_json::json!({"id": "user-bob", "email": "bob@example.com", "name": "Bob Builder",
+               "added_at": 1_700_000_001, "role": "reader"}),
+    ]
+}
+
+/// A new project named `name`, made through the API: its id.
+pub(crate) async fn new_project(app: &TestApp, name: &str) -> String {
+    let r = app
+        .post(
+            "/v1/organization/projects",
+            &serde_json::json!({ "name": name }).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
 /// A browser signed in with a new admin key named `name`, that key's id, and how many audit
 /// events the organization had then: what the console changes is audited with a key no API
 /// call of the test uses, and [`events_since`] reads what came after.

@@ -3,19 +3,20 @@
 //! form that made it (never stored in the session, never behind a redirect).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
-use orgusers_store::console_sessions::FlashKind;
+use orgusers_store::Kind;
 use orgusers_store::keys::{AdminKeyRecord, KeyLifetime, MAX_EXPIRES_IN_SECONDS};
 use orgusers_store::page::{FirstQuery, SortOrder};
-use orgusers_store::{Kind, StoreError};
 
+use super::listing::query_value;
+use super::widgets::{Confirmation, data_table, empty_page};
 use super::{
-    ConsoleError, Html, PageLinks, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
-    store_message, time,
+    ConsoleError, Html, PageLinks, PathOf, Section, SignedIn, SignedInForm, alert, csrf, found,
+    page, pagination, refusal_of, segments, time,
 };
 use crate::AppState;
 use crate::extract::QueryString;
@@ -30,13 +31,6 @@ pub(super) fn routes() -> Router<AppState> {
             "/console/admin-keys/{key_id}/delete",
             page(get(confirm_delete).post(delete)),
         )
-}
-
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 fn key_href(id: &str) -> String {
@@ -105,8 +99,7 @@ async fn list_page(
             }
             (Some(page), None)
         }
-        Err(StoreError::Backend(e)) => return Err(ConsoleError::Internal(e)),
-        Err(e) => (None, Some(store_message(&e))),
+        Err(e) => (None, Some(refusal_of(e, &[])?)),
     };
     let status = if list_refusal.is_some() {
         StatusCode::BAD_REQUEST
@@ -120,27 +113,13 @@ async fn list_page(
         }
         @if let Some(keys) = &keys {
             @if keys.items.is_empty() {
-                p class="empty" role="status" { "No admin keys on this page." }
+                (empty_page("No admin keys on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Admin keys" {
-                    table {
-                        caption class="visually-hidden" { "Admin keys of the organization" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Id" }
-                            th scope="col" { "Value" }
-                            th scope="col" { "Created" }
-                            th scope="col" { "Last used" }
-                            th scope="col" { "Expires" }
-                            th scope="col" { span class="visually-hidden" { "Actions" } }
-                        } }
-                        tbody {
-                            @for key in &keys.items {
-                                (key_row(session, key))
-                            }
-                        }
+                (data_table("Admin keys", Some("Admin keys of the organization"), &["Name", "Id", "Value", "Created", "Last used", "Expires"], true, html! {
+                    @for key in &keys.items {
+                        (key_row(session, key))
                     }
-                }
+                }))
                 @let ids: Vec<&str> = keys.items.iter().map(|k| k.id.as_str()).collect();
                 @let links = PageLinks::new(&ids, keys.has_more, cursor.is_some(), backwards);
                 (pagination(
@@ -273,8 +252,7 @@ async fn create(
         .await
     {
         Ok(created) => created,
-        Err(StoreError::Backend(e)) => return Err(ConsoleError::Internal(e)),
-        Err(e) => return Ok(refuse(store_message(&e), typed).await?.into_response()),
+        Err(e) => return Ok(refuse(refusal_of(e, &[])?, typed).await?.into_response()),
     };
     // The value, once: this answer is `no-store` as every page, and nothing keeps it.
     let content = html! {
@@ -305,21 +283,18 @@ async fn create(
     .into_response())
 }
 
-type KeyPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+type KeyPath = PathOf<String>;
 
 async fn key_of(
     state: &AppState,
     session: &SignedIn,
     path: KeyPath,
 ) -> Result<AdminKeyRecord, ConsoleError> {
-    let Ok(Path(id)) = path else {
-        return Err(ConsoleError::NotFound);
-    };
-    match state.store.get_admin_key(&session.org, &id).await {
-        Ok(key) => Ok(key),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::AdminApiKey) => Err(ConsoleError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    let id = segments(path)?;
+    found(
+        state.store.get_admin_key(&session.org, &id).await,
+        Kind::AdminApiKey,
+    )
 }
 
 async fn confirm_delete(
@@ -329,27 +304,23 @@ async fn confirm_delete(
 ) -> Result<Html, ConsoleError> {
     let key = key_of(&state, &session, path).await?;
     let own = key.id == session.key_id;
-    let content = html! {
-        p class="breadcrumb" { a href="/console/admin-keys" { "Admin keys" } }
-        h1 { "Delete admin key " (key.name) "?" }
-        p {
+    Ok(Confirmation {
+        section: Section::AdminKeys,
+        title: &format!("Delete {} · Admin keys", key.name),
+        breadcrumb: html! { a href="/console/admin-keys" { "Admin keys" } },
+        question: html! { "Delete admin key " (key.name) "?" },
+        refusal: None,
+        text: html! {
             "The key " strong { (key.name) } " " code { (key.id) } " (" code { (key.redacted_value) } ") "
             "will open nothing from now on. This cannot be undone."
-        }
-        @if own {
-            (alert("This is the key of this session: deleting it signs you out."))
-        }
-        form method="post" action=(key_href(&key.id)) class="actions" {
-            (csrf::field(&session))
-            button type="submit" class="button-danger" { "Delete key" }
-            a href="/console/admin-keys" class="button button-secondary" { "Cancel" }
-        }
-    };
-    let title = format!("Delete {} · Admin keys", key.name);
-    Ok(Html(
-        StatusCode::OK,
-        session.page(Section::AdminKeys, &title, content),
-    ))
+        },
+        warning: own.then_some("This is the key of this session: deleting it signs you out."),
+        action: &key_href(&key.id),
+        data_confirm: None,
+        button: "Delete key",
+        cancel: "/console/admin-keys",
+    }
+    .page(&session))
 }
 
 async fn delete(
@@ -369,7 +340,5 @@ async fn delete(
     // As the API: this server stops trusting the key at once.
     state.keys.forget(&key.id);
     let message = format!("Deleted the admin key {} ({}).", key.name, key.id);
-    Ok(session
-        .redirect_with(&state, FlashKind::Status, message, "/console/admin-keys")
-        .await)
+    Ok(session.done(&state, message, "/console/admin-keys").await)
 }

@@ -5,15 +5,14 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use maud::{Markup, html};
-use orgusers_store::StoreError;
 use orgusers_store::audit_logs::{AuditLogEntry, AuditLogQuery, EVENT_TYPES};
 
 use super::listing::{datetime_local, parse_time, query_value, query_values, time_of};
+use super::widgets::{data_table, empty_page};
 use super::{
-    ConsoleError, Html, PageLinks, Section, SignedIn, alert, page, pagination, store_message,
+    ConsoleError, Html, PageLinks, Section, SignedIn, alert, listed, page, page_status, pagination,
 };
 use crate::AppState;
 use crate::audit_logs::audit_log_query;
@@ -143,15 +142,12 @@ async fn list(
         .and_then(|q| audit_log_query(Some(&q)).map_err(|e| refusal_of(&e)));
     let (found, refusal) = match parsed {
         Err(message) => (None, Some(message)),
-        Ok(audit_query) => match state
-            .store
-            .list_audit_logs(&session.org, &audit_query)
-            .await
-        {
-            Ok(page) => (Some(page), None),
-            Err(StoreError::Backend(e)) => return Err(ConsoleError::Internal(e)),
-            Err(e) => (None, Some(store_message(&e))),
-        },
+        Ok(audit_query) => listed(
+            state
+                .store
+                .list_audit_logs(&session.org, &audit_query)
+                .await,
+        )?,
     };
     let backwards = after.is_none() && before.is_some();
     let content = html! {
@@ -162,37 +158,18 @@ async fn list(
         }
         @if let Some(found) = &found {
             @if found.entries.is_empty() {
-                p class="empty" role="status" {
-                    @if filters.any() { "No entries match these filters." } @else { "No entries on this page." }
-                }
+                (empty_page(if filters.any() { "No entries match these filters." } else { "No entries on this page." }))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Audit log entries" {
-                    table {
-                        caption class="visually-hidden" { "Audit log entries, newest first" }
-                        thead { tr {
-                            th scope="col" { "Time" }
-                            th scope="col" { "Type" }
-                            th scope="col" { "Actor" }
-                            th scope="col" { "Resource" }
-                            th scope="col" { "Project" }
-                            th scope="col" { "Details" }
-                        } }
-                        tbody {
-                            @for entry in &found.entries { (entry_row(entry)) }
-                        }
-                    }
-                }
+                (data_table("Audit log entries", Some("Audit log entries, newest first"), &["Time", "Type", "Actor", "Resource", "Project", "Details"], false, html! {
+                    @for entry in &found.entries { (entry_row(entry)) }
+                }))
                 @let ids: Vec<&str> = found.entries.iter().map(|e| e.id.as_str()).collect();
                 @let links = PageLinks::new(&ids, found.has_more, after.is_some() || before.is_some(), backwards);
                 (pagination(PATH, &filters.params(), links.before.as_deref(), links.after.as_deref()))
             }
         }
     };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some());
     Ok(Html(
         status,
         session.page(Section::AuditLog, "Audit log", content),

@@ -6,21 +6,21 @@
 //! (`state.control`); otherwise every page is the 404 page and the nav has no entry.
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use orgusers_store::clock::ClockSetting;
-use orgusers_store::console_sessions::FlashKind;
 use orgusers_store::snapshots::SnapshotName;
 use orgusers_store::{Kind, StoreError, now};
 use serde_json::{Map, Value};
 
 use super::listing::{parse_time, segment, time_of};
+use super::widgets::{Confirmation, data_table, empty_note};
 use super::{
-    ConsoleError, Html, Section, SignedIn, SignedInForm, alert, csrf, page, store_message,
+    ConsoleError, Html, PathOf, Section, SignedIn, SignedInForm, alert, csrf, page, page_status,
+    segments, store_message,
 };
 use crate::AppState;
 use crate::control::faults::{METHODS, parse_fault};
@@ -194,34 +194,24 @@ async fn overview_page(
         section aria-labelledby="snapshots-heading" {
             h2 id="snapshots-heading" { "Snapshots" }
             @if snapshots.is_empty() {
-                p class="empty" { "No snapshots saved." }
+                (empty_note("No snapshots saved."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Snapshots" {
-                    table {
-                        caption class="visually-hidden" { "Saved snapshots of the organization" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Saved" }
-                            th scope="col" { span class="visually-hidden" { "Actions" } }
-                        } }
-                        tbody {
-                            @for snapshot in &snapshots {
-                                @let base = format!("/console/emulator/snapshots/{}", segment(&snapshot.name));
-                                tr {
-                                    td data-label="Name" { code { (snapshot.name) } }
-                                    td data-label="Saved" { (time_of(snapshot.created_at)) }
-                                    td data-label="Actions" {
-                                        a href=(format!("{base}/restore"))
-                                            aria-label=(format!("Restore {}", snapshot.name)) { "Restore" }
-                                        " "
-                                        a href=(format!("{base}/delete"))
-                                            aria-label=(format!("Delete {}", snapshot.name)) { "Delete" }
-                                    }
-                                }
+                (data_table("Snapshots", Some("Saved snapshots of the organization"), &["Name", "Saved"], true, html! {
+                    @for snapshot in &snapshots {
+                        @let base = format!("/console/emulator/snapshots/{}", segment(&snapshot.name));
+                        tr {
+                            td data-label="Name" { code { (snapshot.name) } }
+                            td data-label="Saved" { (time_of(snapshot.created_at)) }
+                            td data-label="Actions" {
+                                a href=(format!("{base}/restore"))
+                                    aria-label=(format!("Restore {}", snapshot.name)) { "Restore" }
+                                " "
+                                a href=(format!("{base}/delete"))
+                                    aria-label=(format!("Delete {}", snapshot.name)) { "Delete" }
                             }
                         }
                     }
-                }
+                }))
             }
             form method="post" action="/console/emulator/snapshots" class="inline-form" {
                 (csrf::field(session))
@@ -238,38 +228,24 @@ async fn overview_page(
         section aria-labelledby="journal-heading" {
             h2 id="journal-heading" { "Request journal" }
             @if requests.is_empty() {
-                p class="empty" { "No /v1 requests recorded yet." }
+                (empty_note("No /v1 requests recorded yet."))
             } @else {
                 p class="hint" { "The last " (requests.len()) " /v1 requests of the organization on this server, newest first." }
-                div class="table-scroll" tabindex="0" role="region" aria-label="Request journal" {
-                    table {
-                        caption class="visually-hidden" { "Last requests, newest first" }
-                        thead { tr {
-                            th scope="col" { "Time" }
-                            th scope="col" { "Method" }
-                            th scope="col" { "Path" }
-                            th scope="col" { "Query" }
-                            th scope="col" { "Status" }
-                            th scope="col" { "Latency" }
-                            th scope="col" { "Request id" }
-                        } }
-                        tbody {
-                            @for request in &requests {
-                                tr {
-                                    td data-label="Time" { (time_of(request.created_at)) }
-                                    td data-label="Method" { (request.method) }
-                                    td data-label="Path" { code { (request.path) } }
-                                    td data-label="Query" {
-                                        @match &request.query { Some(q) => code { (q) }, None => "—" }
-                                    }
-                                    td data-label="Status" { (request.status) }
-                                    td data-label="Latency" { (request.latency_ms) " ms" }
-                                    td data-label="Request id" { code { (request.request_id) } }
-                                }
+                (data_table("Request journal", Some("Last requests, newest first"), &["Time", "Method", "Path", "Query", "Status", "Latency", "Request id"], false, html! {
+                    @for request in &requests {
+                        tr {
+                            td data-label="Time" { (time_of(request.created_at)) }
+                            td data-label="Method" { (request.method) }
+                            td data-label="Path" { code { (request.path) } }
+                            td data-label="Query" {
+                                @match &request.query { Some(q) => code { (q) }, None => "—" }
                             }
+                            td data-label="Status" { (request.status) }
+                            td data-label="Latency" { (request.latency_ms) " ms" }
+                            td data-label="Request id" { code { (request.request_id) } }
                         }
                     }
-                }
+                }))
             }
         }
         section aria-labelledby="reset-heading" class="danger-zone" {
@@ -278,11 +254,7 @@ async fn overview_page(
             p { a class="button button-danger" href="/console/emulator/reset" { "Reset organization" } }
         }
     };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some());
     Ok(Html(
         status,
         session.page(Section::Emulator, "Emulator", content),
@@ -303,48 +275,33 @@ fn faults_section(
         section aria-labelledby="faults-heading" {
             h2 id="faults-heading" { "Faults" }
             @if faults.is_empty() {
-                p class="empty" { "No faults: /v1 requests are answered as usual." }
+                (empty_note("No faults: /v1 requests are answered as usual."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Faults" {
-                    table {
-                        caption class="visually-hidden" { "Injected faults, oldest first" }
-                        thead { tr {
-                            th scope="col" { "Method" }
-                            th scope="col" { "Path" }
-                            th scope="col" { "Status" }
-                            th scope="col" { "Latency" }
-                            th scope="col" { "Probability" }
-                            th scope="col" { "Remaining" }
-                            th scope="col" { "Id" }
-                            th scope="col" { span class="visually-hidden" { "Actions" } }
-                        } }
-                        tbody {
-                            @for fault in faults {
-                                tr {
-                                    td data-label="Method" { (fault.method) }
-                                    td data-label="Path" { code { (fault.path) } }
-                                    td data-label="Status" {
-                                        @match fault.status { Some(s) => (s), None => "—" }
-                                    }
-                                    td data-label="Latency" { (fault.latency_ms) " ms" }
-                                    td data-label="Probability" { (fault.probability) }
-                                    td data-label="Remaining" {
-                                        @match fault.remaining { Some(n) => (n), None => "unlimited" }
-                                    }
-                                    td data-label="Id" { code { (fault.id) } }
-                                    td data-label="Actions" {
-                                        form method="post" class="inline"
-                                            action=(format!("/console/emulator/faults/{}/remove", segment(&fault.id))) {
-                                            (csrf::field(session))
-                                            button type="submit" class="button-secondary"
-                                                aria-label=(format!("Remove fault {}", fault.id)) { "Remove" }
-                                        }
-                                    }
+                (data_table("Faults", Some("Injected faults, oldest first"), &["Method", "Path", "Status", "Latency", "Probability", "Remaining", "Id"], true, html! {
+                    @for fault in faults {
+                        tr {
+                            td data-label="Method" { (fault.method) }
+                            td data-label="Path" { code { (fault.path) } }
+                            td data-label="Status" {
+                                @match fault.status { Some(s) => (s), None => "—" }
+                            }
+                            td data-label="Latency" { (fault.latency_ms) " ms" }
+                            td data-label="Probability" { (fault.probability) }
+                            td data-label="Remaining" {
+                                @match fault.remaining { Some(n) => (n), None => "unlimited" }
+                            }
+                            td data-label="Id" { code { (fault.id) } }
+                            td data-label="Actions" {
+                                form method="post" class="inline"
+                                    action=(format!("/console/emulator/faults/{}/remove", segment(&fault.id))) {
+                                    (csrf::field(session))
+                                    button type="submit" class="button-secondary"
+                                        aria-label=(format!("Remove fault {}", fault.id)) { "Remove" }
                                 }
                             }
                         }
                     }
-                }
+                }))
                 form method="post" action="/console/emulator/faults/clear" class="inline"
                     data-confirm="Remove every fault?" {
                     (csrf::field(session))
@@ -398,9 +355,7 @@ fn faults_section(
 }
 
 async fn done(state: &AppState, session: &SignedIn, message: String) -> Response {
-    session
-        .redirect_with(state, FlashKind::Status, message, PATH)
-        .await
+    session.done(state, message, PATH).await
 }
 
 /// A refused store call: the emulator's page with its message, or the 500.
@@ -435,20 +390,20 @@ fn confirm_page(
     action: &str,
     button: &str,
 ) -> Html {
-    let content = html! {
-        p class="breadcrumb" { a href=(PATH) { "Emulator" } }
-        h1 { (title) }
-        p { (explanation) }
-        form method="post" action=(action) class="actions" data-confirm=(title) {
-            (csrf::field(session))
-            button type="submit" class="button-danger" { (button) }
-            a href=(PATH) class="button button-secondary" { "Cancel" }
-        }
-    };
-    Html(
-        StatusCode::OK,
-        session.page(Section::Emulator, &format!("{title} · Emulator"), content),
-    )
+    Confirmation {
+        section: Section::Emulator,
+        title: &format!("{title} · Emulator"),
+        breadcrumb: html! { a href=(PATH) { "Emulator" } },
+        question: html! { (title) },
+        refusal: None,
+        text: explanation,
+        warning: None,
+        action,
+        data_confirm: Some(title),
+        button,
+        cancel: PATH,
+    }
+    .page(session)
 }
 
 async fn confirm_reset(_: ControlOn, session: SignedIn) -> Html {
@@ -497,7 +452,7 @@ async fn save_snapshot(
     }
 }
 
-type NamePath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+type NamePath = PathOf<String>;
 
 /// A snapshot named in the path, which must exist: else the 404 page.
 async fn snapshot_at(
@@ -505,9 +460,7 @@ async fn snapshot_at(
     session: &SignedIn,
     path: NamePath,
 ) -> Result<SnapshotName, ConsoleError> {
-    let Ok(Path(name)) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let name = segments(path)?;
     let Ok(name) = SnapshotName::parse(&name) else {
         return Err(ConsoleError::NotFound);
     };
@@ -705,9 +658,7 @@ async fn remove_fault(
     path: NamePath,
     form: SignedInForm,
 ) -> Result<Response, ConsoleError> {
-    let Ok(Path(id)) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let id = segments(path)?;
     if state.faults.remove(&form.session.org, &id) {
         Ok(done(&state, &form.session, format!("Removed the fault {id}.")).await)
     } else {

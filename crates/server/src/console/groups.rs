@@ -3,12 +3,10 @@
 //! only custom roles are assignable, `groups::rules`).
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
-use orgusers_store::console_sessions::FlashKind;
 use orgusers_store::groups::{GroupName, GroupRecord, MemberRecord};
 use orgusers_store::ids::{GroupId, RoleId};
 use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
@@ -19,9 +17,10 @@ use super::listing::{
     cursor_page, find_user, no_such_user, query_value, segment, time_of, user_label,
 };
 use super::roles::role_href;
+use super::widgets::{Confirmation, data_table, empty_note, empty_page};
 use super::{
-    ConsoleError, Html, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
-    store_message,
+    ConsoleError, Html, PathOf, Section, SignedIn, SignedInForm, alert, csrf, found, page,
+    page_status, pagination, refusal_of, segments, store_message,
 };
 use crate::AppState;
 use crate::extract::QueryString;
@@ -104,11 +103,7 @@ async fn list_page(
         Ok(found) => (Some(found), None),
         Err(message) => (None, Some(message)),
     };
-    let status = if refusal.is_some() || list_refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some() || list_refusal.is_some());
     let content = html! {
         h1 { "Groups" }
         @if let Some(message) = list_refusal.as_ref() {
@@ -116,27 +111,17 @@ async fn list_page(
         }
         @if let Some(found) = &found {
             @if found.items.is_empty() {
-                p class="empty" role="status" { "No groups on this page." }
+                (empty_page("No groups on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Groups" {
-                    table {
-                        caption class="visually-hidden" { "Groups of the organization" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Id" }
-                            th scope="col" { "Created" }
-                        } }
-                        tbody {
-                            @for group in &found.items {
-                                tr {
-                                    td data-label="Name" { a href=(group_href(group.id.as_str())) { (group.name) } }
-                                    td data-label="Id" { code { (group.id.as_str()) } }
-                                    td data-label="Created" { (time_of(group.created_at)) }
-                                }
-                            }
+                (data_table("Groups", Some("Groups of the organization"), &["Name", "Id", "Created"], false, html! {
+                    @for group in &found.items {
+                        tr {
+                            td data-label="Name" { a href=(group_href(group.id.as_str())) { (group.name) } }
+                            td data-label="Id" { code { (group.id.as_str()) } }
+                            td data-label="Created" { (time_of(group.created_at)) }
                         }
                     }
-                }
+                }))
                 (pagination("/console/groups", &[], found.links.before.as_deref(), found.links.after.as_deref()))
             }
         }
@@ -177,36 +162,28 @@ async fn create(
         Ok(group) => {
             let message = format!("Created the group {}.", group.name);
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &group_href(group.id.as_str()),
-                )
+                .done(&state, message, &group_href(group.id.as_str()))
                 .await)
         }
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
-        Err(e) => Ok(refuse(store_message(&e)).await?.into_response()),
+        Err(e) => Ok(refuse(refusal_of(e, &[])?).await?.into_response()),
     }
 }
 
-type GroupPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
-type PairPath = Result<Path<(String, String)>, axum::extract::rejection::PathRejection>;
+type GroupPath = PathOf<String>;
+type PairPath = PathOf<(String, String)>;
 
 async fn group_of(
     state: &AppState,
     session: &SignedIn,
     id: &str,
 ) -> Result<GroupRecord, ConsoleError> {
-    match state
-        .store
-        .get_group(&session.org, &GroupId::from_request(id))
-        .await
-    {
-        Ok(group) => Ok(group),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::Group) => Err(ConsoleError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    found(
+        state
+            .store
+            .get_group(&session.org, &GroupId::from_request(id))
+            .await,
+        Kind::Group,
+    )
 }
 
 async fn group_at(
@@ -214,9 +191,7 @@ async fn group_at(
     session: &SignedIn,
     path: GroupPath,
 ) -> Result<GroupRecord, ConsoleError> {
-    let Ok(Path(id)) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let id = segments(path)?;
     group_of(state, session, &id).await
 }
 
@@ -317,39 +292,28 @@ async fn detail_page(
             h2 id="members-heading" { "Members" }
             @if let Some(members) = &members {
                 @if members.items.is_empty() {
-                    p class="empty" { "No members on this page." }
+                    (empty_note("No members on this page."))
                 } @else {
-                    div class="table-scroll" tabindex="0" role="region" aria-label="Members" {
-                        table {
-                            caption class="visually-hidden" { "Members of the group" }
-                            thead { tr {
-                                th scope="col" { "User" }
-                                th scope="col" { "Email" }
-                                th scope="col" { "Added" }
-                                th scope="col" { span class="visually-hidden" { "Actions" } }
-                            } }
-                            tbody {
-                                @for member in &members.items {
-                                    @let label = user_label(member.name.as_deref(), member.email.as_deref(), &member.user_id);
-                                    tr {
-                                        td data-label="User" {
-                                            a href=(format!("/console/people/{}", segment(&member.user_id))) { (label) }
-                                        }
-                                        td data-label="Email" { (member.email.as_deref().unwrap_or("—")) }
-                                        td data-label="Added" { (time_of(member.added_at)) }
-                                        td data-label="Actions" {
-                                            form method="post" class="inline"
-                                                action=(format!("{href}/members/{}/remove", segment(&member.user_id))) {
-                                                (csrf::field(session))
-                                                button type="submit" class="button-secondary"
-                                                    aria-label=(format!("Remove {label} from the group")) { "Remove" }
-                                            }
-                                        }
+                    (data_table("Members", Some("Members of the group"), &["User", "Email", "Added"], true, html! {
+                        @for member in &members.items {
+                            @let label = user_label(member.name.as_deref(), member.email.as_deref(), &member.user_id);
+                            tr {
+                                td data-label="User" {
+                                    a href=(format!("/console/people/{}", segment(&member.user_id))) { (label) }
+                                }
+                                td data-label="Email" { (member.email.as_deref().unwrap_or("—")) }
+                                td data-label="Added" { (time_of(member.added_at)) }
+                                td data-label="Actions" {
+                                    form method="post" class="inline"
+                                        action=(format!("{href}/members/{}/remove", segment(&member.user_id))) {
+                                        (csrf::field(session))
+                                        button type="submit" class="button-secondary"
+                                            aria-label=(format!("Remove {label} from the group")) { "Remove" }
                                     }
                                 }
                             }
                         }
-                    }
+                    }))
                     (pagination(&href, &[], members.links.before.as_deref(), members.links.after.as_deref()))
                 }
             }
@@ -366,33 +330,24 @@ async fn detail_page(
         section aria-labelledby="roles-heading" {
             h2 id="roles-heading" { "Roles" }
             @if roles.is_empty() {
-                p class="empty" { "The group holds no roles." }
+                (empty_note("The group holds no roles."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Roles of the group" {
-                    table {
-                        thead { tr {
-                            th scope="col" { "Role" }
-                            th scope="col" { "Permissions" }
-                            th scope="col" { span class="visually-hidden" { "Actions" } }
-                        } }
-                        tbody {
-                            @for role in &roles {
-                                tr {
-                                    td data-label="Role" { a href=(role_href(role.id.as_str())) { (role.name) } }
-                                    td data-label="Permissions" { (role.permissions.len()) }
-                                    td data-label="Actions" {
-                                        form method="post" class="inline"
-                                            action=(format!("{href}/roles/{}/unassign", segment(role.id.as_str()))) {
-                                            (csrf::field(session))
-                                            button type="submit" class="button-secondary"
-                                                aria-label=(format!("Unassign the role {}", role.name)) { "Unassign" }
-                                        }
-                                    }
+                (data_table("Roles of the group", None, &["Role", "Permissions"], true, html! {
+                    @for role in &roles {
+                        tr {
+                            td data-label="Role" { a href=(role_href(role.id.as_str())) { (role.name) } }
+                            td data-label="Permissions" { (role.permissions.len()) }
+                            td data-label="Actions" {
+                                form method="post" class="inline"
+                                    action=(format!("{href}/roles/{}/unassign", segment(role.id.as_str()))) {
+                                    (csrf::field(session))
+                                    button type="submit" class="button-secondary"
+                                        aria-label=(format!("Unassign the role {}", role.name)) { "Unassign" }
                                 }
                             }
                         }
                     }
-                }
+                }))
             }
             @if offered.is_empty() {
                 p class="hint" { "Groups hold custom roles: create one on the " a href="/console/roles" { "Roles" } " page." }
@@ -416,11 +371,7 @@ async fn detail_page(
             p { a class="button button-danger" href=(format!("{href}/delete")) { "Delete group" } }
         }
     };
-    let status = if refusal.is_some() || members_refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some() || members_refusal.is_some());
     let title = format!("Group {} · Groups", group.name);
     Ok(Html(status, session.page(Section::Groups, &title, content)))
 }
@@ -444,12 +395,6 @@ async fn refused(
                 .into_response(),
         ),
     }
-}
-
-async fn done(state: &AppState, session: &SignedIn, message: String, to: &str) -> Response {
-    session
-        .redirect_with(state, FlashKind::Status, message, to)
-        .await
 }
 
 async fn rename(
@@ -476,7 +421,9 @@ async fn rename(
     {
         Ok(renamed) => {
             let message = format!("Renamed the group {} to {}.", group.name, renamed.name);
-            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+            Ok(session
+                .done(&state, message, &group_href(group.id.as_str()))
+                .await)
         }
         Err(e) => refused(&state, session, &group, e).await,
     }
@@ -489,28 +436,24 @@ async fn confirm_delete(
 ) -> Result<Html, ConsoleError> {
     let group = group_at(&state, &session, path).await?;
     let href = group_href(group.id.as_str());
-    let content = html! {
-        p class="breadcrumb" {
-            a href="/console/groups" { "Groups" } " / " a href=(href) { (group.name) }
-        }
-        h1 { "Delete the group " (group.name) "?" }
-        p {
+    Ok(Confirmation {
+        section: Section::Groups,
+        title: &format!("Delete {} · Groups", group.name),
+        breadcrumb: html! { a href="/console/groups" { "Groups" } " / " a href=(href) { (group.name) } },
+        question: html! { "Delete the group " (group.name) "?" },
+        refusal: None,
+        text: html! {
             "The group " strong { (group.name) } " " code { (group.id.as_str()) }
             " is deleted with its memberships and role assignments; its members lose the \
              roles they held through it. This cannot be undone."
-        }
-        form method="post" action=(format!("{href}/delete")) class="actions"
-            data-confirm=(format!("Delete the group {}?", group.name)) {
-            (csrf::field(&session))
-            button type="submit" class="button-danger" { "Delete group" }
-            a href=(href) class="button button-secondary" { "Cancel" }
-        }
-    };
-    let title = format!("Delete {} · Groups", group.name);
-    Ok(Html(
-        StatusCode::OK,
-        session.page(Section::Groups, &title, content),
-    ))
+        },
+        warning: None,
+        action: &format!("{href}/delete"),
+        data_confirm: Some(&format!("Delete the group {}?", group.name)),
+        button: "Delete group",
+        cancel: &href,
+    }
+    .page(&session))
 }
 
 async fn delete(
@@ -523,7 +466,7 @@ async fn delete(
     match state.store.delete_group(&session.org, &group.id).await {
         Ok(()) => {
             let message = format!("Deleted the group {}.", group.name);
-            Ok(done(&state, session, message, "/console/groups").await)
+            Ok(session.done(&state, message, "/console/groups").await)
         }
         Err(e) => refused(&state, session, &group, e).await,
     }
@@ -553,7 +496,9 @@ async fn add_member(
         Ok(()) => {
             let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
             let message = format!("Added {label} to the group {}.", group.name);
-            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+            Ok(session
+                .done(&state, message, &group_href(group.id.as_str()))
+                .await)
         }
         Err(e) => refused(&state, session, &group, e).await,
     }
@@ -564,9 +509,7 @@ async fn remove_member(
     path: PairPath,
     form: SignedInForm,
 ) -> Result<Response, ConsoleError> {
-    let Ok(Path((group, user))) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let (group, user) = segments(path)?;
     let session = &form.session;
     let group = group_of(&state, session, &group).await?;
     match state
@@ -576,7 +519,9 @@ async fn remove_member(
     {
         Ok(()) => {
             let message = format!("Removed {user} from the group {}.", group.name);
-            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+            Ok(session
+                .done(&state, message, &group_href(group.id.as_str()))
+                .await)
         }
         Err(e) => refused(&state, session, &group, e).await,
     }
@@ -611,7 +556,9 @@ async fn assign_role(
                 "Assigned the role {} to the group {}.",
                 role.name, group.name
             );
-            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+            Ok(session
+                .done(&state, message, &group_href(group.id.as_str()))
+                .await)
         }
         Err(e) => refused(&state, session, &group, e).await,
     }
@@ -622,9 +569,7 @@ async fn unassign_role(
     path: PairPath,
     form: SignedInForm,
 ) -> Result<Response, ConsoleError> {
-    let Ok(Path((group, role))) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let (group, role) = segments(path)?;
     let session = &form.session;
     let group = group_of(&state, session, &group).await?;
     let role = RoleId::from_request(&role);
@@ -639,7 +584,9 @@ async fn unassign_role(
                 role.as_str(),
                 group.name
             );
-            Ok(done(&state, session, message, &group_href(group.id.as_str())).await)
+            Ok(session
+                .done(&state, message, &group_href(group.id.as_str()))
+                .await)
         }
         Err(e) => refused(&state, session, &group, e).await,
     }

@@ -8,21 +8,22 @@
 //! always sends its list, so the invite grants exactly what the form shows.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use orgusers_store::console_sessions::FlashKind;
 use orgusers_store::ids::{InviteId, ProjectId};
 use orgusers_store::invites::{InviteGrant, InviteProjects, InviteRecord, InviteStatus, NewInvite};
 use orgusers_store::page::FirstQuery;
 use orgusers_store::projects::{ProjectRecord, ProjectRole};
-use orgusers_store::{EmailAddress, Kind, Role, StoreError};
+use orgusers_store::{EmailAddress, Kind, Role};
 
+use super::listing::query_value;
+use super::widgets::{Confirmation, data_table, empty_page};
 use super::{
-    ConsoleError, Html, PageLinks, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
-    store_message, time,
+    ConsoleError, Html, PageLinks, PathOf, Section, SignedIn, SignedInForm, alert, csrf, found,
+    listed, page, pagination, refusal_of, segments, time,
 };
 use crate::AppState;
 use crate::extract::QueryString;
@@ -41,13 +42,6 @@ pub(super) fn routes() -> Router<AppState> {
             page(get(confirm_delete).post(delete)),
         )
         .route("/console/invites/{invite_id}/accept", page(post(accept)))
-}
-
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 fn invite_href(id: &str, action: &str) -> String {
@@ -99,11 +93,7 @@ async fn list_page(
         limit: PAGE_SIZE,
         after: after.clone(),
     };
-    let (invites, list_refusal) = match state.store.list_invites(&session.org, &query).await {
-        Ok(page) => (Some(page), None),
-        Err(StoreError::Backend(e)) => return Err(ConsoleError::Internal(e)),
-        Err(e) => (None, Some(store_message(&e))),
-    };
+    let (invites, list_refusal) = listed(state.store.list_invites(&session.org, &query).await)?;
     let projects = state
         .store
         .list_projects(
@@ -127,29 +117,13 @@ async fn list_page(
         }
         @if let Some(invites) = &invites {
             @if invites.items.is_empty() {
-                p class="empty" role="status" {
-                    @if after.is_some() { "No invites on this page." } @else { "No invites yet." }
-                }
+                (empty_page(if after.is_some() { "No invites on this page." } else { "No invites yet." }))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Invites" {
-                    table {
-                        caption class="visually-hidden" { "Invites to the organization" }
-                        thead { tr {
-                            th scope="col" { "Email" }
-                            th scope="col" { "Role" }
-                            th scope="col" { "Status" }
-                            th scope="col" { "Invited" }
-                            th scope="col" { "Expires" }
-                            th scope="col" { "Projects" }
-                            th scope="col" { span class="visually-hidden" { "Actions" } }
-                        } }
-                        tbody {
-                            @for invite in &invites.items {
-                                (invite_row(session, invite))
-                            }
-                        }
+                (data_table("Invites", Some("Invites to the organization"), &["Email", "Role", "Status", "Invited", "Expires", "Projects"], true, html! {
+                    @for invite in &invites.items {
+                        (invite_row(session, invite))
                     }
-                }
+                }))
             }
             @let ids: Vec<&str> = invites.items.iter().map(|i| i.id.as_str()).collect();
             @let links = PageLinks::new(&ids, invites.has_more, after.is_some(), false);
@@ -366,61 +340,48 @@ async fn create(
     match state.store.create_invite(&session.org, &new).await {
         Ok(invite) => {
             let message = format!("Invited {} as {}.", invite.email, invite.role.as_str());
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, "/console/invites")
-                .await)
+            Ok(session.done(&state, message, "/console/invites").await)
         }
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
-        Err(e) => Ok(refuse(store_message(&e), typed).await?.into_response()),
+        Err(e) => Ok(refuse(refusal_of(e, &[])?, typed).await?.into_response()),
     }
 }
 
-type InvitePath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+type InvitePath = PathOf<String>;
 
 async fn invite_of(
     state: &AppState,
     session: &SignedIn,
     path: InvitePath,
 ) -> Result<InviteRecord, ConsoleError> {
-    let Ok(Path(id)) = path else {
-        return Err(ConsoleError::NotFound);
-    };
-    match state
-        .store
-        .get_invite(&session.org, &InviteId::from_request(&id))
-        .await
-    {
-        Ok(invite) => Ok(invite),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::Invite) => Err(ConsoleError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    let id = segments(path)?;
+    found(
+        state
+            .store
+            .get_invite(&session.org, &InviteId::from_request(&id))
+            .await,
+        Kind::Invite,
+    )
 }
 
 fn delete_page(session: &SignedIn, invite: &InviteRecord, refusal: Option<&str>) -> Html {
-    let content = html! {
-        p class="breadcrumb" { a href="/console/invites" { "Invites" } }
-        h1 { "Delete the invite of " (invite.email) "?" }
-        @if let Some(message) = refusal {
-            (alert(message))
-        }
-        p {
+    Confirmation {
+        section: Section::Invites,
+        title: &format!("Delete the invite of {} · Invites", invite.email),
+        breadcrumb: html! { a href="/console/invites" { "Invites" } },
+        question: html! { "Delete the invite of " (invite.email) "?" },
+        refusal,
+        text: html! {
             "The invite " code { (invite.id) } " of " strong { (invite.email) }
             " (" (invite.role.as_str()) ", " (invite.status.as_str()) ") "
             "can no longer be accepted. This cannot be undone."
-        }
-        form method="post" action=(invite_href(invite.id.as_str(), "delete")) class="actions" {
-            (csrf::field(session))
-            button type="submit" class="button-danger" { "Delete invite" }
-            a href="/console/invites" class="button button-secondary" { "Cancel" }
-        }
-    };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let title = format!("Delete the invite of {} · Invites", invite.email);
-    Html(status, session.page(Section::Invites, &title, content))
+        },
+        warning: None,
+        action: &invite_href(invite.id.as_str(), "delete"),
+        data_confirm: None,
+        button: "Delete invite",
+        cancel: "/console/invites",
+    }
+    .page(session)
 }
 
 async fn confirm_delete(
@@ -442,13 +403,12 @@ async fn delete(
     match state.store.delete_invite(&session.org, &invite.id).await {
         Ok(()) => {
             let message = format!("Deleted the invite of {}.", invite.email);
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, "/console/invites")
-                .await)
+            Ok(session.done(&state, message, "/console/invites").await)
         }
-        Err(e) if ConsoleError::is_not_found(&e, Kind::Invite) => Err(ConsoleError::NotFound),
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
-        Err(e) => Ok(delete_page(session, &invite, Some(&store_message(&e))).into_response()),
+        Err(e) => {
+            let message = refusal_of(e, &[Kind::Invite])?;
+            Ok(delete_page(session, &invite, Some(&message)).into_response())
+        }
     }
 }
 
@@ -477,22 +437,15 @@ async fn accept(
             );
             let encoded: String = form_urlencoded::byte_serialize(user.id.as_bytes()).collect();
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &format!("/console/people/{encoded}"),
-                )
+                .done(&state, message, &format!("/console/people/{encoded}"))
                 .await)
         }
-        Err(e) if ConsoleError::is_not_found(&e, Kind::Invite) => Err(ConsoleError::NotFound),
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
         Err(e) => Ok(list_page(
             &state,
             session,
             None,
             StatusCode::BAD_REQUEST,
-            Some(store_message(&e)),
+            Some(refusal_of(e, &[Kind::Invite])?),
             CreateForm::default(),
         )
         .await?

@@ -7,24 +7,28 @@
 //!
 //! - this file: the routes, the shared layout ([`SignedIn::page`], [`bare_page`]), the
 //!   pagination component ([`pagination`]), the HTML answer ([`Html`]) and error pages
-//!   ([`ConsoleError`]), small formatters ([`date`]);
+//!   ([`ConsoleError`]), small formatters ([`date`]), and what every handler does with the
+//!   store's answers ([`found`], [`listed`], [`refusal_of`], [`page_status`], [`segments`]);
 //! - `session.rs`: sign-in, sign-out, the session cookie, the [`SignedIn`] and [`SignedInForm`]
 //!   extractors (session → admin key authenticated again through the key cache → the request's
 //!   acting key, so that changes are audited with it), flash messages, the sign-in rate limit;
 //! - `csrf.rs`: the per-session token every state-changing form carries ([`csrf::field`]);
 //! - `headers.rs`: the security headers of every console answer and the `Origin` check of
 //!   every console `POST`;
+//! - `widgets.rs`: what every page family's pages are made of: the table of a list
+//!   ([`widgets::data_table`]), the note of an empty list ([`widgets::empty_page`]), the page
+//!   confirming a deletion ([`widgets::Confirmation`]);
 //! - one file per page family: `people.rs`, `admin_keys.rs`.
 //!
 //! # Adding a page family
 //!
-//! Write `console/widgets.rs` with `pub(super) fn routes() -> Router<AppState>` (full paths,
-//! `/console/widgets…`), handlers that take [`SignedIn`] (pages) or [`SignedInForm`] (a `POST`,
-//! CSRF already checked), render with `session.page(Section::Widgets, "Widgets", content)` and
-//! answer a `POST` with `session.redirect_with(&state, FlashKind::Status, message,
-//! "/console/widgets").await` (post, redirect, get); every form gets `(csrf::field(&session))`.
-//! Lists page with [`PageLinks`] and [`pagination`]. Then add `mod widgets;` and one `.merge(widgets::routes())` line in
-//! [`routes`]; the nav entry is already in [`Section`]. Store errors become a message on the
+//! Write `console/reports.rs` with `pub(super) fn routes() -> Router<AppState>` (full paths,
+//! `/console/reports…`), handlers that take [`SignedIn`] (pages) or [`SignedInForm`] (a `POST`,
+//! CSRF already checked), render with `session.page(Section::Reports, "Reports", content)` and
+//! answer a `POST` with `session.done(&state, message, "/console/reports").await` (post,
+//! redirect, get); every form gets `(csrf::field(&session))`. Lists show in
+//! [`widgets::data_table`] and page with [`PageLinks`] and [`pagination`]. Then add `mod reports;` and one `.merge(reports::routes())` line in
+//! [`routes`]; add its entry to [`Section`]. Store errors become a message on the
 //! page with [`store_message`] / [`ConsoleError::from_store`]. Invites, projects, roles, groups,
 //! the audit log and the emulator's pages go in `invites.rs`, `projects.rs`, `roles.rs`,
 //! `groups.rs`, `audit_log.rs` and `emulator.rs`.
@@ -45,6 +49,7 @@ mod people;
 mod projects;
 mod roles;
 pub(crate) mod session;
+mod widgets;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -141,6 +146,16 @@ impl IntoResponse for Html {
             self.1.into_string(),
         )
             .into_response()
+    }
+}
+
+/// The status of a page that may show a refusal: `400` when it does (the form is shown again
+/// with what was wrong), else `200`.
+pub(crate) fn page_status(refused: bool) -> StatusCode {
+    if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
     }
 }
 
@@ -393,6 +408,52 @@ pub(crate) fn store_message(e: &StoreError) -> String {
     }
 }
 
+/// A store call's error on a page: a missing `kind` is the 404 page, a backend failure the
+/// 500, anything else the store's sentence for the page to show.
+pub(crate) fn refusal_of(e: StoreError, kinds: &[Kind]) -> Result<String, ConsoleError> {
+    match e {
+        e if kinds.iter().any(|k| ConsoleError::is_not_found(&e, *k)) => {
+            Err(ConsoleError::NotFound)
+        }
+        StoreError::Backend(e) => Err(ConsoleError::Internal(e)),
+        e => Ok(store_message(&e)),
+    }
+}
+
+/// A list read for a page: the page, or no page and the store's sentence to show in its
+/// place (every list page keeps its forms usable when its list is refused). A backend
+/// failure is the 500.
+pub(crate) fn listed<T>(
+    read: Result<T, StoreError>,
+) -> Result<(Option<T>, Option<String>), ConsoleError> {
+    match read {
+        Ok(page) => Ok((Some(page), None)),
+        Err(e) => Ok((None, Some(refusal_of(e, &[])?))),
+    }
+}
+
+/// The `{…}` segments of a route's path as its handlers take them: the extractor's result, so
+/// that a segment that is not UTF-8 is the console's 404 page, not the API's answer.
+pub(crate) type PathOf<T> = Result<axum::extract::Path<T>, axum::extract::rejection::PathRejection>;
+
+/// The segments of `path`, or the 404 page.
+pub(crate) fn segments<T>(path: PathOf<T>) -> Result<T, ConsoleError> {
+    path.map(|axum::extract::Path(segments)| segments)
+        .map_err(|_| ConsoleError::NotFound)
+}
+
+/// What a page is about, read from the store: a missing `kind` is the 404 page, any other
+/// error the usual refusal ([`ConsoleError::from_store`]).
+pub(crate) fn found<T>(read: Result<T, StoreError>, kind: Kind) -> Result<T, ConsoleError> {
+    read.map_err(|e| {
+        if ConsoleError::is_not_found(&e, kind) {
+            ConsoleError::NotFound
+        } else {
+            e.into()
+        }
+    })
+}
+
 /// Why a console request failed, answered as an HTML page.
 #[derive(Debug)]
 pub(crate) enum ConsoleError {
@@ -415,6 +476,15 @@ impl ConsoleError {
             StoreError::NotFound { .. } => Self::Refused(StatusCode::NOT_FOUND, store_message(&e)),
             StoreError::Backend(e) => Self::Internal(e),
             other => Self::Refused(StatusCode::BAD_REQUEST, store_message(&other)),
+        }
+    }
+
+    /// A refused look-up of what a page is about: a missing `kind` is the 404 page, a
+    /// backend failure the 500, anything else the request refused (400) with its sentence.
+    pub(crate) fn of_lookup(e: StoreError, kinds: &[Kind]) -> Self {
+        match refusal_of(e, kinds) {
+            Ok(message) => Self::Refused(StatusCode::BAD_REQUEST, message),
+            Err(e) => e,
         }
     }
 

@@ -3,18 +3,18 @@
 //! store calls as `/v1/organization/users`.
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use orgusers_api::User;
-use orgusers_store::console_sessions::FlashKind;
-use orgusers_store::{Kind, Role, StoreError, UserChange, UserSearch};
+use orgusers_store::{Kind, Role, UserChange, UserSearch};
 
+use super::listing::query_value;
+use super::widgets::{Confirmation, data_table, empty_note, empty_page};
 use super::{
-    ConsoleError, Html, PageLinks, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
-    store_message, time,
+    ConsoleError, Html, PageLinks, PathOf, Section, SignedIn, SignedInForm, alert, csrf, found,
+    listed, page, page_status, pagination, refusal_of, segments, time,
 };
 use crate::AppState;
 use crate::extract::QueryString;
@@ -34,14 +34,6 @@ pub(super) fn routes() -> Router<AppState> {
             "/console/people/{user_id}/remove",
             page(get(confirm_remove).post(remove)),
         )
-}
-
-/// The query of the list: `q`, `role`, `after`, `before`.
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// What a user is called on the page: the name, else the email, else the id.
@@ -74,11 +66,7 @@ async fn list(
         text: text.clone(),
         role,
     };
-    let (page_users, refusal) = match state.store.search_users(&session.org, &search).await {
-        Ok(page) => (Some(page), None),
-        Err(StoreError::Backend(e)) => return Err(ConsoleError::Internal(e)),
-        Err(e) => (None, Some(store_message(&e))),
-    };
+    let (page_users, refusal) = listed(state.store.search_users(&session.org, &search).await)?;
     let text = text.unwrap_or_default();
     let role_value = role.map_or("", Role::as_str);
     let content = html! {
@@ -89,37 +77,24 @@ async fn list(
         }
         @if let Some(found) = &page_users {
             @if found.users.is_empty() {
-                p class="empty" role="status" {
-                    @if text.is_empty() && role.is_none() {
-                        "The organization has no users yet."
-                    } @else {
-                        "No users match this search."
-                    }
-                }
+                (empty_page(if text.is_empty() && role.is_none() {
+                    "The organization has no users yet."
+                } else {
+                    "No users match this search."
+                }))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Users" {
-                    table {
-                        caption class="visually-hidden" { "Users of the organization" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Email" }
-                            th scope="col" { "Role" }
-                            th scope="col" { "Added" }
-                        } }
-                        tbody {
-                            @for user in &found.users {
-                                tr {
-                                    td data-label="Name" {
-                                        a href=(user_href(&user.id)) { (label(user)) }
-                                    }
-                                    td data-label="Email" { (user.email.as_deref().unwrap_or("—")) }
-                                    td data-label="Role" { (user.role.as_deref().unwrap_or("—")) }
-                                    td data-label="Added" { (time(user.added_at)) }
-                                }
+                (data_table("Users", Some("Users of the organization"), &["Name", "Email", "Role", "Added"], false, html! {
+                    @for user in &found.users {
+                        tr {
+                            td data-label="Name" {
+                                a href=(user_href(&user.id)) { (label(user)) }
                             }
+                            td data-label="Email" { (user.email.as_deref().unwrap_or("—")) }
+                            td data-label="Role" { (user.role.as_deref().unwrap_or("—")) }
+                            td data-label="Added" { (time(user.added_at)) }
                         }
                     }
-                }
+                }))
                 @let ids: Vec<&str> = found.users.iter().map(|u| u.id.as_str()).collect();
                 @let links = PageLinks::new(
                     &ids,
@@ -136,11 +111,7 @@ async fn list(
             }
         }
     };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some());
     Ok(Html(
         status,
         session.page(Section::People, "People", content),
@@ -168,19 +139,15 @@ fn search_form(text: &str, role: Option<Role>) -> Markup {
 }
 
 /// The `{user_id}` of the path; a segment that is not UTF-8 names no user.
-type UserPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+type UserPath = PathOf<String>;
 
 fn user_id(path: UserPath) -> Result<String, ConsoleError> {
-    path.map(|Path(id)| id).map_err(|_| ConsoleError::NotFound)
+    segments(path)
 }
 
 /// A user of the session's organization, or the 404 page.
 async fn user_of(state: &AppState, session: &SignedIn, id: &str) -> Result<User, ConsoleError> {
-    match state.store.get_user(&session.org, id).await {
-        Ok(user) => Ok(user),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::User) => Err(ConsoleError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    found(state.store.get_user(&session.org, id).await, Kind::User)
 }
 
 async fn detail(
@@ -243,29 +210,24 @@ async fn detail_page(
         section aria-labelledby="projects-heading" {
             h2 id="projects-heading" { "Projects" }
             @if projects.is_empty() {
-                p class="empty" { "Not a member of any project." }
+                (empty_note("Not a member of any project."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Projects" {
-                    table {
-                        thead { tr { th scope="col" { "Project" } th scope="col" { "Project role" } } }
-                        tbody {
-                            @for project in projects {
-                                tr {
-                                    td data-label="Project" {
-                                        (project.name.as_deref().or(project.id.as_deref()).unwrap_or("—"))
-                                    }
-                                    td data-label="Project role" { (project.role.as_deref().unwrap_or("—")) }
-                                }
+                (data_table("Projects", None, &["Project", "Project role"], false, html! {
+                    @for project in projects {
+                        tr {
+                            td data-label="Project" {
+                                (project.name.as_deref().or(project.id.as_deref()).unwrap_or("—"))
                             }
+                            td data-label="Project role" { (project.role.as_deref().unwrap_or("—")) }
                         }
                     }
-                }
+                }))
             }
         }
         section aria-labelledby="groups-heading" {
             h2 id="groups-heading" { "Groups" }
             @if groups.is_empty() {
-                p class="empty" { "Not a member of any group." }
+                (empty_note("Not a member of any group."))
             } @else {
                 ul class="plain-list" {
                     @for group in &groups {
@@ -276,39 +238,30 @@ async fn detail_page(
         }
         section aria-labelledby="roles-heading" {
             h2 id="roles-heading" { "Assigned roles" }
-            div class="table-scroll" tabindex="0" role="region" aria-label="Assigned roles" {
-                table {
-                    thead { tr { th scope="col" { "Role" } th scope="col" { "Held through" } } }
-                    tbody {
-                        @for (held, sources) in &roles {
-                            tr {
-                                td data-label="Role" { (held.name) }
-                                td data-label="Held through" {
-                                    @for (i, source) in sources.iter().enumerate() {
-                                        @if i > 0 { ", " }
-                                        @if source.principal_type == "user" {
-                                            "directly"
-                                        } @else {
-                                            "group " code { (source.principal_id) }
-                                        }
-                                    }
+            (data_table("Assigned roles", None, &["Role", "Held through"], false, html! {
+                @for (held, sources) in &roles {
+                    tr {
+                        td data-label="Role" { (held.name) }
+                        td data-label="Held through" {
+                            @for (i, source) in sources.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                @if source.principal_type == "user" {
+                                    "directly"
+                                } @else {
+                                    "group " code { (source.principal_id) }
                                 }
                             }
                         }
                     }
                 }
-            }
+            }))
         }
         section aria-labelledby="remove-heading" class="danger-zone" {
             h2 id="remove-heading" { "Remove" }
             p { a class="button button-danger" href=(format!("{href}/remove")) { "Remove from organization" } }
         }
     };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some());
     let title = format!("{} · People", label(user));
     Ok(Html(status, session.page(Section::People, &title, content)))
 }
@@ -334,15 +287,12 @@ async fn change_role(
     match state.store.update_user(&session.org, &id, &change).await {
         Ok(user) => {
             let message = format!("{} is now {}.", label(&user), role.as_str());
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, &user_href(&id))
-                .await)
+            Ok(session.done(&state, message, &user_href(&id)).await)
         }
-        Err(e) if ConsoleError::is_not_found(&e, Kind::User) => Err(ConsoleError::NotFound),
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
         Err(e) => {
+            let message = refusal_of(e, &[Kind::User])?;
             let user = user_of(&state, session, &id).await?;
-            Ok(detail_page(&state, session, &user, Some(store_message(&e)))
+            Ok(detail_page(&state, session, &user, Some(message))
                 .await?
                 .into_response())
         }
@@ -351,33 +301,25 @@ async fn change_role(
 
 fn remove_page(session: &SignedIn, user: &User, refusal: Option<&str>) -> Html {
     let href = user_href(&user.id);
-    let content = html! {
-        p class="breadcrumb" {
-            a href="/console/people" { "People" } " / " a href=(href) { (label(user)) }
-        }
-        h1 { "Remove " (label(user)) "?" }
-        @if let Some(message) = refusal {
-            (alert(message))
-        }
-        p {
+    Confirmation {
+        section: Section::People,
+        title: &format!("Remove {} · People", label(user)),
+        breadcrumb: html! { a href="/console/people" { "People" } " / " a href=(href) { (label(user)) } },
+        question: html! { "Remove " (label(user)) "?" },
+        refusal,
+        text: html! {
             "This removes " strong { (label(user)) }
             @if let Some(email) = &user.email { " (" (email) ")" }
             " from the organization, with its project memberships, groups and roles. \
              It cannot be undone."
-        }
-        form method="post" action=(format!("{href}/remove")) class="actions" {
-            (csrf::field(session))
-            button type="submit" class="button-danger" { "Remove user" }
-            a href=(href) class="button button-secondary" { "Cancel" }
-        }
-    };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let title = format!("Remove {} · People", label(user));
-    Html(status, session.page(Section::People, &title, content))
+        },
+        warning: None,
+        action: &format!("{href}/remove"),
+        data_confirm: None,
+        button: "Remove user",
+        cancel: &href,
+    }
+    .page(session)
 }
 
 async fn confirm_remove(
@@ -401,12 +343,11 @@ async fn remove(
     match state.store.delete_user(&session.org, &id).await {
         Ok(()) => {
             let message = format!("Removed {} from the organization.", label(&user));
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, "/console/people")
-                .await)
+            Ok(session.done(&state, message, "/console/people").await)
         }
-        Err(e) if ConsoleError::is_not_found(&e, Kind::User) => Err(ConsoleError::NotFound),
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
-        Err(e) => Ok(remove_page(session, &user, Some(&store_message(&e))).into_response()),
+        Err(e) => {
+            let message = refusal_of(e, &[Kind::User])?;
+            Ok(remove_page(session, &user, Some(&message)).into_response())
+        }
     }
 }

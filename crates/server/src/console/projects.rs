@@ -9,12 +9,11 @@
 //! (`Cache-Control: no-store`, never in the session, never behind a redirect).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use orgusers_store::console_sessions::FlashKind;
 use orgusers_store::groups::GroupRecord;
 use orgusers_store::ids::{ApiKeyId, GroupId, ProjectId, ServiceAccountId};
 use orgusers_store::page::{FirstQuery, ListScope, NextQuery, SortOrder};
@@ -28,9 +27,11 @@ use orgusers_store::service_accounts::{
 };
 use orgusers_store::{EmailAddress, Kind, StoreError};
 
+use super::listing::query_value;
+use super::widgets::{Confirmation, data_table, empty_note, empty_page};
 use super::{
-    ConsoleError, Html, PageLinks, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
-    store_message, time,
+    ConsoleError, Html, PageLinks, PathOf, Section, SignedIn, SignedInForm, alert, csrf, found,
+    listed, page, page_status, pagination, refusal_of, segments, time,
 };
 use crate::AppState;
 use crate::extract::QueryString;
@@ -88,13 +89,6 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -115,36 +109,18 @@ fn sentence(text: &str) -> String {
 }
 
 fn status_of(refusal: Option<&String>) -> StatusCode {
-    if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    }
+    page_status(refusal.is_some())
 }
 
-type OnePath = Result<Path<String>, axum::extract::rejection::PathRejection>;
-type TwoPath = Result<Path<(String, String)>, axum::extract::rejection::PathRejection>;
+type OnePath = PathOf<String>;
+type TwoPath = PathOf<(String, String)>;
 
 fn one(path: OnePath) -> Result<ProjectId, ConsoleError> {
-    path.map(|Path(id)| ProjectId::from_request(&id))
-        .map_err(|_| ConsoleError::NotFound)
+    segments(path).map(|id| ProjectId::from_request(&id))
 }
 
 fn two(path: TwoPath) -> Result<(ProjectId, String), ConsoleError> {
-    path.map(|Path((project, id))| (ProjectId::from_request(&project), id))
-        .map_err(|_| ConsoleError::NotFound)
-}
-
-/// A store call's error on a page: a missing `kind` is the 404 page, a backend failure the
-/// 500, anything else the store's sentence for the page to show.
-fn refusal_of(e: StoreError, kinds: &[Kind]) -> Result<String, ConsoleError> {
-    match e {
-        e if kinds.iter().any(|k| ConsoleError::is_not_found(&e, *k)) => {
-            Err(ConsoleError::NotFound)
-        }
-        StoreError::Backend(e) => Err(ConsoleError::Internal(e)),
-        e => Ok(store_message(&e)),
-    }
+    segments(path).map(|(project, id)| (ProjectId::from_request(&project), id))
 }
 
 /// A project of the session's organization, archived or not, or the 404 page.
@@ -153,11 +129,10 @@ async fn project_of(
     session: &SignedIn,
     id: &ProjectId,
 ) -> Result<ProjectRecord, ConsoleError> {
-    match state.store.get_project(&session.org, id).await {
-        Ok(project) => Ok(project),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::Project) => Err(ConsoleError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    found(
+        state.store.get_project(&session.org, id).await,
+        Kind::Project,
+    )
 }
 
 // ----- The list of projects -----
@@ -185,15 +160,12 @@ async fn list_page(
         limit: PAGE_SIZE,
         after: after.clone(),
     };
-    let (projects, list_refusal) = match state
-        .store
-        .list_projects(&session.org, &query, archived)
-        .await
-    {
-        Ok(page) => (Some(page), None),
-        Err(StoreError::Backend(e)) => return Err(ConsoleError::Internal(e)),
-        Err(e) => (None, Some(store_message(&e))),
-    };
+    let (projects, list_refusal) = listed(
+        state
+            .store
+            .list_projects(&session.org, &query, archived)
+            .await,
+    )?;
     let refusal = refusal.or(list_refusal);
     let content = html! {
         h1 { "Projects" }
@@ -209,35 +181,26 @@ async fn list_page(
         }
         @if let Some(projects) = &projects {
             @if projects.items.is_empty() {
-                p class="empty" role="status" { "No projects on this page." }
+                (empty_page("No projects on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Projects" {
-                    table {
-                        caption class="visually-hidden" {
-                            @if archived { "Projects of the organization, archived ones included" }
-                            @else { "Active projects of the organization" }
-                        }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Id" }
-                            th scope="col" { "Status" }
-                            th scope="col" { "Created" }
-                        } }
-                        tbody {
-                            @for project in &projects.items {
-                                tr {
-                                    td data-label="Name" {
-                                        a href=(project_href(&project.id)) { (project.name) }
-                                        @if project.is_default { " " span class="badge" { "default" } }
-                                    }
-                                    td data-label="Id" { code { (project.id) } }
-                                    td data-label="Status" { (project.status()) }
-                                    td data-label="Created" { (time(project.created_at)) }
-                                }
+                @let caption = if archived {
+                    "Projects of the organization, archived ones included"
+                } else {
+                    "Active projects of the organization"
+                };
+                (data_table("Projects", Some(caption), &["Name", "Id", "Status", "Created"], false, html! {
+                    @for project in &projects.items {
+                        tr {
+                            td data-label="Name" {
+                                a href=(project_href(&project.id)) { (project.name) }
+                                @if project.is_default { " " span class="badge" { "default" } }
                             }
+                            td data-label="Id" { code { (project.id) } }
+                            td data-label="Status" { (project.status()) }
+                            td data-label="Created" { (time(project.created_at)) }
                         }
                     }
-                }
+                }))
             }
             @let ids: Vec<&str> = projects.items.iter().map(|p| p.id.as_str()).collect();
             @let links = PageLinks::new(&ids, projects.has_more, after.is_some(), false);
@@ -299,12 +262,7 @@ async fn create(
         Ok(project) => {
             let message = format!("Created the project {}.", project.name);
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &project_href(&project.id),
-                )
+                .done(&state, message, &project_href(&project.id))
                 .await)
         }
         Err(e) => {
@@ -314,6 +272,27 @@ async fn create(
                     .await?
                     .into_response(),
             )
+        }
+    }
+}
+
+/// The answer to a confirmed removal from a project (`done`, the store's answer): back to `to`
+/// with `message`, or the confirmation page `again` with the store's refusal (a missing one
+/// of `kinds` is the 404 page).
+async fn confirmed(
+    state: &AppState,
+    session: &SignedIn,
+    done: Result<(), StoreError>,
+    kinds: &[Kind],
+    message: String,
+    to: &str,
+    again: impl FnOnce(Option<&String>) -> Html,
+) -> Result<Response, ConsoleError> {
+    match done {
+        Ok(()) => Ok(session.done(state, message, to).await),
+        Err(e) => {
+            let refusal = refusal_of(e, kinds)?;
+            Ok(again(Some(&refusal)).into_response())
         }
     }
 }
@@ -421,27 +400,23 @@ fn confirm_page(
     back: &str,
     refusal: Option<&String>,
 ) -> Html {
-    let content = html! {
-        p class="breadcrumb" {
+    Confirmation {
+        section: Section::Projects,
+        title: &format!("{question} · {} · Projects", project.name),
+        breadcrumb: html! {
             a href="/console/projects" { "Projects" } " / "
             a href=(project_href(&project.id)) { (project.name) }
-        }
-        h1 { (question) }
-        @if let Some(message) = refusal {
-            (alert(message))
-        }
-        p { (text) }
-        form method="post" action=(action) class="actions" {
-            (csrf::field(session))
-            button type="submit" class="button-danger" { (button) }
-            a href=(back) class="button button-secondary" { "Cancel" }
-        }
-    };
-    let title = format!("{question} · {} · Projects", project.name);
-    Html(
-        status_of(refusal),
-        session.page(Section::Projects, &title, content),
-    )
+        },
+        question: html! { (question) },
+        refusal: refusal.map(String::as_str),
+        text,
+        warning: None,
+        action,
+        data_confirm: None,
+        button,
+        cancel: back,
+    }
+    .page(session)
 }
 
 async fn overview(
@@ -516,9 +491,7 @@ async fn rename(
     match state.store.modify_project(&session.org, &id, &change).await {
         Ok(project) => {
             let message = format!("Renamed the project to {}.", project.name);
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, &project_href(&id))
-                .await)
+            Ok(session.done(&state, message, &project_href(&id)).await)
         }
         Err(e) => {
             let message = refusal_of(e, &[Kind::Project])?;
@@ -569,9 +542,7 @@ async fn archive(
     match state.store.archive_project(&session.org, &id).await {
         Ok(project) => {
             let message = format!("Archived the project {}.", project.name);
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, &project_href(&id))
-                .await)
+            Ok(session.done(&state, message, &project_href(&id)).await)
         }
         Err(e) => {
             let message = refusal_of(e, &[Kind::Project])?;
@@ -614,14 +585,12 @@ async fn members_page(
         limit: PAGE_SIZE,
         after: after.clone(),
     };
-    let (found, list_refusal) = match state
-        .store
-        .list_project_users(&session.org, &project.id, &query)
-        .await
-    {
-        Ok(page) => (Some(page), None),
-        Err(e) => (None, Some(refusal_of(e, &[])?)),
-    };
+    let (found, list_refusal) = listed(
+        state
+            .store
+            .list_project_users(&session.org, &project.id, &query)
+            .await,
+    )?;
     let refusal = refusal.or(list_refusal);
     let active = project.archived_at.is_none();
     let base = Tab::Members.href(&project.id);
@@ -629,54 +598,42 @@ async fn members_page(
         h2 { "Members" }
         @if let Some(found) = &found {
             @if found.items.is_empty() {
-                p class="empty" role="status" { "No members on this page." }
+                (empty_page("No members on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Members" {
-                    table {
-                        caption class="visually-hidden" { "Direct members of the project" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Email" }
-                            th scope="col" { "Project role" }
-                            th scope="col" { "Added" }
-                            @if active { th scope="col" { span class="visually-hidden" { "Actions" } } }
-                        } }
-                        tbody {
-                            @for member in &found.items {
-                                @let href = format!("{base}/{}", encode(&member.user_id));
-                                @let label = member_label(member);
-                                tr {
-                                    td data-label="Name" { a href=(user_href(&member.user_id)) { (label) } }
-                                    td data-label="Email" { (member.email.as_deref().unwrap_or("—")) }
-                                    td data-label="Project role" {
-                                        @if active {
-                                            @let field = format!("member-role-{}", member.user_id);
-                                            form method="post" action=(format!("{href}/role")) class="inline-form" {
-                                                (csrf::field(session))
-                                                label for=(field) class="visually-hidden" { "Project role of " (label) }
-                                                select id=(field) name="role" {
-                                                    option value="member" selected[member.role == ProjectRole::Member] { "Member" }
-                                                    option value="owner" selected[member.role == ProjectRole::Owner] { "Owner" }
-                                                }
-                                                button type="submit" class="button-secondary"
-                                                    aria-label=(format!("Change role of {label}")) { "Change role" }
-                                            }
-                                        } @else {
-                                            (member.role.as_str())
+                (data_table("Members", Some("Direct members of the project"), &["Name", "Email", "Project role", "Added"], active, html! {
+                    @for member in &found.items {
+                        @let href = format!("{base}/{}", encode(&member.user_id));
+                        @let label = member_label(member);
+                        tr {
+                            td data-label="Name" { a href=(user_href(&member.user_id)) { (label) } }
+                            td data-label="Email" { (member.email.as_deref().unwrap_or("—")) }
+                            td data-label="Project role" {
+                                @if active {
+                                    @let field = format!("member-role-{}", member.user_id);
+                                    form method="post" action=(format!("{href}/role")) class="inline-form" {
+                                        (csrf::field(session))
+                                        label for=(field) class="visually-hidden" { "Project role of " (label) }
+                                        select id=(field) name="role" {
+                                            option value="member" selected[member.role == ProjectRole::Member] { "Member" }
+                                            option value="owner" selected[member.role == ProjectRole::Owner] { "Owner" }
                                         }
+                                        button type="submit" class="button-secondary"
+                                            aria-label=(format!("Change role of {label}")) { "Change role" }
                                     }
-                                    td data-label="Added" { (time(member.added_at)) }
-                                    @if active {
-                                        td data-label="Actions" {
-                                            a href=(format!("{href}/remove"))
-                                                aria-label=(format!("Remove {label} from the project")) { "Remove" }
-                                        }
-                                    }
+                                } @else {
+                                    (member.role.as_str())
+                                }
+                            }
+                            td data-label="Added" { (time(member.added_at)) }
+                            @if active {
+                                td data-label="Actions" {
+                                    a href=(format!("{href}/remove"))
+                                        aria-label=(format!("Remove {label} from the project")) { "Remove" }
                                 }
                             }
                         }
                     }
-                }
+                }))
             }
             @let ids: Vec<&str> = found.items.iter().map(|m| m.user_id.as_str()).collect();
             @let links = PageLinks::new(&ids, found.has_more, after.is_some(), false);
@@ -765,9 +722,7 @@ async fn add_member(
                         member_label(&member),
                         member.role.as_str()
                     );
-                    return Ok(session
-                        .redirect_with(&state, FlashKind::Status, message, &Tab::Members.href(&id))
-                        .await);
+                    return Ok(session.done(&state, message, &Tab::Members.href(&id)).await);
                 }
                 Err(e) => refusal_of(e, &[Kind::Project])?,
             }
@@ -799,9 +754,7 @@ async fn change_member_role(
                     member_label(&member),
                     member.role.as_str()
                 );
-                return Ok(session
-                    .redirect_with(&state, FlashKind::Status, message, &Tab::Members.href(&id))
-                    .await);
+                return Ok(session.done(&state, message, &Tab::Members.href(&id)).await);
             }
             Err(e) => refusal_of(e, &[Kind::Project, Kind::User])?,
         },
@@ -824,10 +777,7 @@ async fn member_of(
         .await
     {
         Ok(member) => Ok(member),
-        Err(e) => Err(match refusal_of(e, &[Kind::Project, Kind::User]) {
-            Ok(message) => ConsoleError::Refused(StatusCode::BAD_REQUEST, message),
-            Err(e) => e,
-        }),
+        Err(e) => Err(ConsoleError::of_lookup(e, &[Kind::Project, Kind::User])),
     }
 }
 
@@ -880,29 +830,25 @@ async fn remove_member(
     let (id, user) = two(path)?;
     let project = project_of(&state, session, &id).await?;
     let member = member_of(&state, session, &id, &user).await?;
-    match state
+    let done = state
         .store
         .remove_project_user(&session.org, &id, &user)
-        .await
-    {
-        Ok(()) => {
-            let message = format!(
-                "Removed {} from the project {}.",
-                member_label(&member),
-                project.name
-            );
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, &Tab::Members.href(&id))
-                .await)
-        }
-        Err(e) => {
-            let message = refusal_of(e, &[Kind::Project, Kind::User])?;
-            Ok(
-                remove_member_confirmation(session, &project, &member, Some(&message))
-                    .into_response(),
-            )
-        }
-    }
+        .await;
+    let message = format!(
+        "Removed {} from the project {}.",
+        member_label(&member),
+        project.name
+    );
+    confirmed(
+        &state,
+        session,
+        done,
+        &[Kind::Project, Kind::User],
+        message,
+        &Tab::Members.href(&id),
+        |refusal| remove_member_confirmation(session, &project, &member, refusal),
+    )
+    .await
 }
 
 // ----- Service accounts -----
@@ -930,14 +876,12 @@ async fn service_accounts_page(
         limit: PAGE_SIZE,
         after: after.clone(),
     };
-    let (found, list_refusal) = match state
-        .store
-        .list_service_accounts(&session.org, &project.id, &query)
-        .await
-    {
-        Ok(page) => (Some(page), None),
-        Err(e) => (None, Some(refusal_of(e, &[])?)),
-    };
+    let (found, list_refusal) = listed(
+        state
+            .store
+            .list_service_accounts(&session.org, &project.id, &query)
+            .await,
+    )?;
     let refusal = refusal.or(list_refusal);
     let active = project.archived_at.is_none();
     let base = Tab::ServiceAccounts.href(&project.id);
@@ -945,25 +889,13 @@ async fn service_accounts_page(
         h2 { "Service accounts" }
         @if let Some(found) = &found {
             @if found.items.is_empty() {
-                p class="empty" role="status" { "No service accounts on this page." }
+                (empty_page("No service accounts on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Service accounts" {
-                    table {
-                        caption class="visually-hidden" { "Service accounts of the project" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Id" }
-                            th scope="col" { "Role" }
-                            th scope="col" { "Created" }
-                            @if active { th scope="col" { span class="visually-hidden" { "Actions" } } }
-                        } }
-                        tbody {
-                            @for account in &found.items {
-                                (account_row(&base, account, active))
-                            }
-                        }
+                (data_table("Service accounts", Some("Service accounts of the project"), &["Name", "Id", "Role", "Created"], active, html! {
+                    @for account in &found.items {
+                        (account_row(&base, account, active))
                     }
-                }
+                }))
             }
             @let ids: Vec<&str> = found.items.iter().map(|a| a.id.as_str()).collect();
             @let links = PageLinks::new(&ids, found.has_more, after.is_some(), false);
@@ -1111,12 +1043,10 @@ async fn account_of(
         .await
     {
         Ok(account) => Ok(account),
-        Err(e) => Err(
-            match refusal_of(e, &[Kind::Project, Kind::ServiceAccount]) {
-                Ok(message) => ConsoleError::Refused(StatusCode::BAD_REQUEST, message),
-                Err(e) => e,
-            },
-        ),
+        Err(e) => Err(ConsoleError::of_lookup(
+            e,
+            &[Kind::Project, Kind::ServiceAccount],
+        )),
     }
 }
 
@@ -1177,30 +1107,21 @@ async fn delete_service_account(
         &ServiceAccountId::from_request(&account),
     )
     .await?;
-    match state
+    let done = state
         .store
         .delete_service_account(&session.org, &id, &account.id)
-        .await
-    {
-        Ok(()) => {
-            let message = format!("Deleted the service account {}.", account.name);
-            Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &Tab::ServiceAccounts.href(&id),
-                )
-                .await)
-        }
-        Err(e) => {
-            let message = refusal_of(e, &[Kind::Project, Kind::ServiceAccount])?;
-            Ok(
-                delete_account_confirmation(session, &project, &account, Some(&message))
-                    .into_response(),
-            )
-        }
-    }
+        .await;
+    let message = format!("Deleted the service account {}.", account.name);
+    confirmed(
+        &state,
+        session,
+        done,
+        &[Kind::Project, Kind::ServiceAccount],
+        message,
+        &Tab::ServiceAccounts.href(&id),
+        |refusal| delete_account_confirmation(session, &project, &account, refusal),
+    )
+    .await
 }
 
 // ----- API keys -----
@@ -1250,41 +1171,25 @@ async fn api_keys(
         limit: PAGE_SIZE,
         after: after.clone(),
     };
-    let (found, refusal) = match state
-        .store
-        .list_project_keys(&session.org, &project.id, &query, None)
-        .await
-    {
-        Ok(page) => (Some(page), None),
-        Err(e) => (None, Some(refusal_of(e, &[])?)),
-    };
+    let (found, refusal) = listed(
+        state
+            .store
+            .list_project_keys(&session.org, &project.id, &query, None)
+            .await,
+    )?;
     let active = project.archived_at.is_none();
     let base = Tab::ApiKeys.href(&project.id);
     let content = html! {
         h2 { "API keys" }
         @if let Some(found) = &found {
             @if found.items.is_empty() {
-                p class="empty" role="status" { "No API keys on this page." }
+                (empty_page("No API keys on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="API keys" {
-                    table {
-                        caption class="visually-hidden" { "API keys of the project" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Value" }
-                            th scope="col" { "Owner" }
-                            th scope="col" { "Owner access" }
-                            th scope="col" { "Created" }
-                            th scope="col" { "Last used" }
-                            @if active { th scope="col" { span class="visually-hidden" { "Actions" } } }
-                        } }
-                        tbody {
-                            @for key in &found.items {
-                                (key_row(&base, key, active))
-                            }
-                        }
+                (data_table("API keys", Some("API keys of the project"), &["Name", "Value", "Owner", "Owner access", "Created", "Last used"], active, html! {
+                    @for key in &found.items {
+                        (key_row(&base, key, active))
                     }
-                }
+                }))
             }
             @let ids: Vec<&str> = found.items.iter().map(|k| k.id.as_str()).collect();
             @let links = PageLinks::new(&ids, found.has_more, after.is_some(), false);
@@ -1331,10 +1236,7 @@ async fn key_of(
 ) -> Result<ProjectKeyRecord, ConsoleError> {
     match state.store.get_project_key(&session.org, project, id).await {
         Ok(key) => Ok(key),
-        Err(e) => Err(match refusal_of(e, &[Kind::Project, Kind::ApiKey]) {
-            Ok(message) => ConsoleError::Refused(StatusCode::BAD_REQUEST, message),
-            Err(e) => e,
-        }),
+        Err(e) => Err(ConsoleError::of_lookup(e, &[Kind::Project, Kind::ApiKey])),
     }
 }
 
@@ -1381,22 +1283,21 @@ async fn delete_api_key(
     let (id, key) = two(path)?;
     let project = project_of(&state, session, &id).await?;
     let key = key_of(&state, session, &id, &ApiKeyId::from_request(&key)).await?;
-    match state
+    let done = state
         .store
         .delete_project_key(&session.org, &id, &key.id)
-        .await
-    {
-        Ok(()) => {
-            let message = format!("Deleted the API key {} ({}).", key.name, key.id);
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, &Tab::ApiKeys.href(&id))
-                .await)
-        }
-        Err(e) => {
-            let message = refusal_of(e, &[Kind::Project, Kind::ApiKey])?;
-            Ok(delete_key_confirmation(session, &project, &key, Some(&message)).into_response())
-        }
-    }
+        .await;
+    let message = format!("Deleted the API key {} ({}).", key.name, key.id);
+    confirmed(
+        &state,
+        session,
+        done,
+        &[Kind::Project, Kind::ApiKey],
+        message,
+        &Tab::ApiKeys.href(&id),
+        |refusal| delete_key_confirmation(session, &project, &key, refusal),
+    )
+    .await
 }
 
 // ----- Groups with access -----
@@ -1448,14 +1349,12 @@ async fn groups_page(
                 order: SortOrder::Asc,
                 after: start,
             };
-            match state
-                .store
-                .list_project_groups(&session.org, &project.id, &query)
-                .await
-            {
-                Ok(page) => (Some(page), None),
-                Err(e) => (None, Some(refusal_of(e, &[])?)),
-            }
+            listed(
+                state
+                    .store
+                    .list_project_groups(&session.org, &project.id, &query)
+                    .await,
+            )?
         }
     };
     let refusal = refusal.or(list_refusal);
@@ -1475,25 +1374,13 @@ async fn groups_page(
         h2 { "Groups with access" }
         @if let Some(found) = &found {
             @if found.items.is_empty() {
-                p class="empty" role="status" { "No groups on this page." }
+                (empty_page("No groups on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Groups with access" {
-                    table {
-                        caption class="visually-hidden" { "Groups with access to the project" }
-                        thead { tr {
-                            th scope="col" { "Group" }
-                            th scope="col" { "Id" }
-                            th scope="col" { "Project role" }
-                            th scope="col" { "Granted" }
-                            @if active { th scope="col" { span class="visually-hidden" { "Actions" } } }
-                        } }
-                        tbody {
-                            @for grant in &found.items {
-                                (grant_row(&base, grant, active))
-                            }
-                        }
+                (data_table("Groups with access", Some("Groups with access to the project"), &["Group", "Id", "Project role", "Granted"], active, html! {
+                    @for grant in &found.items {
+                        (grant_row(&base, grant, active))
                     }
-                }
+                }))
             }
             @let next = found.next.as_ref().map(|p| key.issue(&scope, p));
             (pagination(&base, &[], None, next.as_deref()))
@@ -1534,7 +1421,7 @@ fn grant_form(session: &SignedIn, base: &str, groups: &[GroupRecord], more: bool
         section aria-labelledby="add-group-heading" {
             h3 id="add-group-heading" { "Give a group access" }
             @if groups.is_empty() {
-                p class="empty" { "The organization has no groups." }
+                (empty_note("The organization has no groups."))
             } @else {
                 form method="post" action=(base) class="inline-form" {
                     (csrf::field(session))
@@ -1588,9 +1475,7 @@ async fn add_group(
                         grant.group_name,
                         grant.role.as_str()
                     );
-                    return Ok(session
-                        .redirect_with(&state, FlashKind::Status, message, &Tab::Groups.href(&id))
-                        .await);
+                    return Ok(session.done(&state, message, &Tab::Groups.href(&id)).await);
                 }
                 Err(e) => refusal_of(e, &[Kind::Project])?,
             }
@@ -1614,10 +1499,7 @@ async fn grant_of(
         .await
     {
         Ok(grant) => Ok(grant),
-        Err(e) => Err(match refusal_of(e, &[Kind::Project, Kind::Group]) {
-            Ok(message) => ConsoleError::Refused(StatusCode::BAD_REQUEST, message),
-            Err(e) => e,
-        }),
+        Err(e) => Err(ConsoleError::of_lookup(e, &[Kind::Project, Kind::Group])),
     }
 }
 
@@ -1664,26 +1546,22 @@ async fn remove_group(
     let (id, group) = two(path)?;
     let project = project_of(&state, session, &id).await?;
     let grant = grant_of(&state, session, &id, &GroupId::from_request(&group)).await?;
-    match state
+    let done = state
         .store
         .remove_project_group(&session.org, &id, &grant.group_id)
-        .await
-    {
-        Ok(()) => {
-            let message = format!(
-                "Removed the access of the group {} to the project.",
-                grant.group_name
-            );
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, &Tab::Groups.href(&id))
-                .await)
-        }
-        Err(e) => {
-            let message = refusal_of(e, &[Kind::Project, Kind::Group])?;
-            Ok(
-                remove_group_confirmation(session, &project, &grant, Some(&message))
-                    .into_response(),
-            )
-        }
-    }
+        .await;
+    let message = format!(
+        "Removed the access of the group {} to the project.",
+        grant.group_name
+    );
+    confirmed(
+        &state,
+        session,
+        done,
+        &[Kind::Project, Kind::Group],
+        message,
+        &Tab::Groups.href(&id),
+        |refusal| remove_group_confirmation(session, &project, &grant, refusal),
+    )
+    .await
 }

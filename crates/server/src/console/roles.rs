@@ -5,13 +5,12 @@
 //! and groups (as `/v1/organization/groups/{group_id}/roles` does).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use orgusers_api::User;
-use orgusers_store::console_sessions::FlashKind;
 use orgusers_store::groups::GroupRecord;
 use orgusers_store::ids::{GroupId, RoleId};
 use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
@@ -23,9 +22,10 @@ use orgusers_store::{Kind, StoreError, UserSearch};
 use super::listing::{
     cursor_page, find_user, no_such_user, query_value, segment, time_of, user_label,
 };
+use super::widgets::{Confirmation, data_table, empty_note, empty_page};
 use super::{
-    ConsoleError, Html, Section, SignedIn, SignedInForm, alert, csrf, page, pagination,
-    store_message,
+    ConsoleError, Html, PathOf, Section, SignedIn, SignedInForm, alert, csrf, found, page,
+    page_status, pagination, refusal_of, segments, store_message,
 };
 use crate::AppState;
 use crate::extract::QueryString;
@@ -164,11 +164,7 @@ async fn list_page(
         Ok(found) => (Some(found), None),
         Err(message) => (None, Some(message)),
     };
-    let status = if refusal.is_some() || list_refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some() || list_refusal.is_some());
     let content = html! {
         h1 { "Roles" }
         @if let Some(message) = list_refusal.as_ref() {
@@ -176,31 +172,20 @@ async fn list_page(
         }
         @if let Some(found) = &found {
             @if found.items.is_empty() {
-                p class="empty" role="status" { "No roles on this page." }
+                (empty_page("No roles on this page."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Roles" {
-                    table {
-                        caption class="visually-hidden" { "Roles of the organization" }
-                        thead { tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Description" }
-                            th scope="col" { "Permissions" }
-                            th scope="col" { "Type" }
-                        } }
-                        tbody {
-                            @for role in &found.items {
-                                tr {
-                                    td data-label="Name" { a href=(role_href(role.id.as_str())) { (role.name) } }
-                                    td data-label="Description" { (role.description.as_deref().unwrap_or("—")) }
-                                    td data-label="Permissions" { (role.permissions.len()) }
-                                    td data-label="Type" {
-                                        @if role.predefined.is_some() { "Predefined" } @else { "Custom" }
-                                    }
-                                }
+                (data_table("Roles", Some("Roles of the organization"), &["Name", "Description", "Permissions", "Type"], false, html! {
+                    @for role in &found.items {
+                        tr {
+                            td data-label="Name" { a href=(role_href(role.id.as_str())) { (role.name) } }
+                            td data-label="Description" { (role.description.as_deref().unwrap_or("—")) }
+                            td data-label="Permissions" { (role.permissions.len()) }
+                            td data-label="Type" {
+                                @if role.predefined.is_some() { "Predefined" } @else { "Custom" }
                             }
                         }
                     }
-                }
+                }))
                 (pagination("/console/roles", &[], found.links.before.as_deref(), found.links.after.as_deref()))
             }
         }
@@ -274,21 +259,15 @@ async fn create(
         Ok(role) => {
             let message = format!("Created the role {}.", role.name);
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &role_href(role.id.as_str()),
-                )
+                .done(&state, message, &role_href(role.id.as_str()))
                 .await)
         }
-        Err(StoreError::Backend(e)) => Err(ConsoleError::Internal(e)),
-        Err(e) => Ok(refuse(store_message(&e)).await?.into_response()),
+        Err(e) => Ok(refuse(refusal_of(e, &[])?).await?.into_response()),
     }
 }
 
-type RolePath = Result<Path<String>, axum::extract::rejection::PathRejection>;
-type PairPath = Result<Path<(String, String)>, axum::extract::rejection::PathRejection>;
+type RolePath = PathOf<String>;
+type PairPath = PathOf<(String, String)>;
 
 /// A role of the session's organization, or the 404 page.
 async fn role_of(
@@ -296,15 +275,13 @@ async fn role_of(
     session: &SignedIn,
     id: &str,
 ) -> Result<RoleRecord, ConsoleError> {
-    match state
-        .store
-        .get_role(&session.org, &RoleId::from_request(id))
-        .await
-    {
-        Ok(role) => Ok(role),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::Role) => Err(ConsoleError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    found(
+        state
+            .store
+            .get_role(&session.org, &RoleId::from_request(id))
+            .await,
+        Kind::Role,
+    )
 }
 
 async fn role_at(
@@ -312,9 +289,7 @@ async fn role_at(
     session: &SignedIn,
     path: RolePath,
 ) -> Result<RoleRecord, ConsoleError> {
-    let Ok(Path(id)) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let id = segments(path)?;
     role_of(state, session, &id).await
 }
 
@@ -455,38 +430,29 @@ async fn detail_page(
         section aria-labelledby="users-heading" {
             h2 id="users-heading" { "Users with this role" }
             @if holders.users.is_empty() {
-                p class="empty" { "No user holds this role directly." }
+                (empty_note("No user holds this role directly."))
             } @else {
-                div class="table-scroll" tabindex="0" role="region" aria-label="Users with this role" {
-                    table {
-                        thead { tr {
-                            th scope="col" { "User" }
-                            th scope="col" { "Email" }
-                            @if custom { th scope="col" { span class="visually-hidden" { "Actions" } } }
-                        } }
-                        tbody {
-                            @for user in &holders.users {
-                                @let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
-                                tr {
-                                    td data-label="User" {
-                                        a href=(format!("/console/people/{}", segment(&user.id))) { (label) }
-                                    }
-                                    td data-label="Email" { (user.email.as_deref().unwrap_or("—")) }
-                                    @if custom {
-                                        td data-label="Actions" {
-                                            form method="post" class="inline"
-                                                action=(format!("{href}/users/{}/unassign", segment(&user.id))) {
-                                                (csrf::field(session))
-                                                button type="submit" class="button-secondary"
-                                                    aria-label=(format!("Unassign from {label}")) { "Unassign" }
-                                            }
-                                        }
+                (data_table("Users with this role", None, &["User", "Email"], custom, html! {
+                    @for user in &holders.users {
+                        @let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
+                        tr {
+                            td data-label="User" {
+                                a href=(format!("/console/people/{}", segment(&user.id))) { (label) }
+                            }
+                            td data-label="Email" { (user.email.as_deref().unwrap_or("—")) }
+                            @if custom {
+                                td data-label="Actions" {
+                                    form method="post" class="inline"
+                                        action=(format!("{href}/users/{}/unassign", segment(&user.id))) {
+                                        (csrf::field(session))
+                                        button type="submit" class="button-secondary"
+                                            aria-label=(format!("Unassign from {label}")) { "Unassign" }
                                     }
                                 }
                             }
                         }
                     }
-                }
+                }))
                 @if holders.more_users {
                     @if let Some(predefined) = role.predefined {
                         p { a href=(format!("/console/people?role={}", predefined.as_str())) { "Every user with this role" } }
@@ -507,35 +473,26 @@ async fn detail_page(
             section aria-labelledby="groups-heading" {
                 h2 id="groups-heading" { "Groups with this role" }
                 @if holders.groups.is_empty() {
-                    p class="empty" { "No group holds this role." }
+                    (empty_note("No group holds this role."))
                 } @else {
-                    div class="table-scroll" tabindex="0" role="region" aria-label="Groups with this role" {
-                        table {
-                            thead { tr {
-                                th scope="col" { "Group" }
-                                th scope="col" { "Id" }
-                                th scope="col" { span class="visually-hidden" { "Actions" } }
-                            } }
-                            tbody {
-                                @for group in &holders.groups {
-                                    tr {
-                                        td data-label="Group" {
-                                            a href=(format!("/console/groups/{}", segment(group.id.as_str()))) { (group.name) }
-                                        }
-                                        td data-label="Id" { code { (group.id.as_str()) } }
-                                        td data-label="Actions" {
-                                            form method="post" class="inline"
-                                                action=(format!("{href}/groups/{}/unassign", segment(group.id.as_str()))) {
-                                                (csrf::field(session))
-                                                button type="submit" class="button-secondary"
-                                                    aria-label=(format!("Unassign from group {}", group.name)) { "Unassign" }
-                                            }
-                                        }
+                    (data_table("Groups with this role", None, &["Group", "Id"], true, html! {
+                        @for group in &holders.groups {
+                            tr {
+                                td data-label="Group" {
+                                    a href=(format!("/console/groups/{}", segment(group.id.as_str()))) { (group.name) }
+                                }
+                                td data-label="Id" { code { (group.id.as_str()) } }
+                                td data-label="Actions" {
+                                    form method="post" class="inline"
+                                        action=(format!("{href}/groups/{}/unassign", segment(group.id.as_str()))) {
+                                        (csrf::field(session))
+                                        button type="submit" class="button-secondary"
+                                            aria-label=(format!("Unassign from group {}", group.name)) { "Unassign" }
                                     }
                                 }
                             }
                         }
-                    }
+                    }))
                 }
                 @if !offered.is_empty() {
                     form method="post" action=(format!("{href}/groups")) class="inline-form" {
@@ -558,11 +515,7 @@ async fn detail_page(
             }
         }
     };
-    let status = if refusal.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = page_status(refusal.is_some());
     let title = format!("Role {} · Roles", role.name);
     Ok(Html(status, session.page(Section::Roles, &title, content)))
 }
@@ -621,12 +574,7 @@ async fn update(
         Ok(role) => {
             let message = format!("Saved the role {}.", role.name);
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &role_href(role.id.as_str()),
-                )
+                .done(&state, message, &role_href(role.id.as_str()))
                 .await)
         }
         Err(e) => refused(&state, session, &role, e).await,
@@ -649,27 +597,23 @@ async fn confirm_delete(
             ),
         ));
     }
-    let content = html! {
-        p class="breadcrumb" {
-            a href="/console/roles" { "Roles" } " / " a href=(href) { (role.name) }
-        }
-        h1 { "Delete the role " (role.name) "?" }
-        p {
+    Ok(Confirmation {
+        section: Section::Roles,
+        title: &format!("Delete {} · Roles", role.name),
+        breadcrumb: html! { a href="/console/roles" { "Roles" } " / " a href=(href) { (role.name) } },
+        question: html! { "Delete the role " (role.name) "?" },
+        refusal: None,
+        text: html! {
             "The role " strong { (role.name) } " " code { (role.id.as_str()) }
             " is removed from every user and group that holds it. This cannot be undone."
-        }
-        form method="post" action=(format!("{href}/delete")) class="actions"
-            data-confirm=(format!("Delete the role {}?", role.name)) {
-            (csrf::field(&session))
-            button type="submit" class="button-danger" { "Delete role" }
-            a href=(href) class="button button-secondary" { "Cancel" }
-        }
-    };
-    let title = format!("Delete {} · Roles", role.name);
-    Ok(Html(
-        StatusCode::OK,
-        session.page(Section::Roles, &title, content),
-    ))
+        },
+        warning: None,
+        action: &format!("{href}/delete"),
+        data_confirm: Some(&format!("Delete the role {}?", role.name)),
+        button: "Delete role",
+        cancel: &href,
+    }
+    .page(&session))
 }
 
 async fn delete(
@@ -682,9 +626,7 @@ async fn delete(
     match state.store.delete_role(&session.org, &role.id).await {
         Ok(()) => {
             let message = format!("Deleted the role {}.", role.name);
-            Ok(session
-                .redirect_with(&state, FlashKind::Status, message, "/console/roles")
-                .await)
+            Ok(session.done(&state, message, "/console/roles").await)
         }
         Err(e) => refused(&state, session, &role, e).await,
     }
@@ -719,12 +661,7 @@ async fn assign_user(
             let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
             let message = format!("Assigned the role {} to {label}.", role.name);
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &role_href(role.id.as_str()),
-                )
+                .done(&state, message, &role_href(role.id.as_str()))
                 .await)
         }
         Err(e) => refused(&state, session, &role, e).await,
@@ -736,9 +673,7 @@ async fn unassign_user(
     path: PairPath,
     form: SignedInForm,
 ) -> Result<Response, ConsoleError> {
-    let Ok(Path((role_id, user))) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let (role_id, user) = segments(path)?;
     let session = &form.session;
     let role = role_of(&state, session, &role_id).await?;
     match state
@@ -749,12 +684,7 @@ async fn unassign_user(
         Ok(()) => {
             let message = format!("Unassigned the role {} from {user}.", role.name);
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &role_href(role.id.as_str()),
-                )
+                .done(&state, message, &role_href(role.id.as_str()))
                 .await)
         }
         Err(e) => refused(&state, session, &role, e).await,
@@ -786,12 +716,7 @@ async fn assign_group(
                 role.name, group.name
             );
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &role_href(role.id.as_str()),
-                )
+                .done(&state, message, &role_href(role.id.as_str()))
                 .await)
         }
         Err(e) => refused(&state, session, &role, e).await,
@@ -803,9 +728,7 @@ async fn unassign_group(
     path: PairPath,
     form: SignedInForm,
 ) -> Result<Response, ConsoleError> {
-    let Ok(Path((role_id, group))) = path else {
-        return Err(ConsoleError::NotFound);
-    };
+    let (role_id, group) = segments(path)?;
     let session = &form.session;
     let role = role_of(&state, session, &role_id).await?;
     let group = GroupId::from_request(&group);
@@ -821,12 +744,7 @@ async fn unassign_group(
                 group.as_str()
             );
             Ok(session
-                .redirect_with(
-                    &state,
-                    FlashKind::Status,
-                    message,
-                    &role_href(role.id.as_str()),
-                )
+                .done(&state, message, &role_href(role.id.as_str()))
                 .await)
         }
         Err(e) => refused(&state, session, &role, e).await,

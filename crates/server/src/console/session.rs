@@ -94,6 +94,18 @@ impl SignedIn {
         }
         see_other(to)
     }
+
+    /// [`Self::redirect_with`] a [`FlashKind::Status`] message: what a form that did what it
+    /// was asked answers.
+    pub(crate) async fn done(
+        &self,
+        state: &AppState,
+        message: impl Into<String>,
+        to: &str,
+    ) -> Response {
+        self.redirect_with(state, FlashKind::Status, message, to)
+            .await
+    }
 }
 
 /// The session of a request, if it has a live one whose key still opens its organization.
