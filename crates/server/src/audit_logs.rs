@@ -23,7 +23,8 @@ pub async fn list(
 
 /// Parses the query of the list: `limit` and `after` as every first/last list, `before`, the
 /// `effective_at[…]` bounds (the last value of each counts) and the array filters, each given as
-/// `name[]` or `name` (percent-encoded brackets too), repeated; empty values are ignored.
+/// `name[]` or `name` (percent-encoded brackets too), repeated; empty values are ignored, but for
+/// `event_types`, where the empty string is no value of the enum and is refused as any other.
 pub fn audit_log_query(raw: Option<&str>) -> Result<AuditLogQuery, ApiError> {
     let first = params::first_query(raw)?;
     let mut query = AuditLogQuery::newest(first.limit);
@@ -61,7 +62,7 @@ pub fn audit_log_query(raw: Option<&str>) -> Result<AuditLogQuery, ApiError> {
             "project_ids" => &mut query.project_ids,
             _ => continue,
         };
-        if value.is_empty() {
+        if value.is_empty() && name.strip_suffix("[]").unwrap_or(name) != "event_types" {
             continue;
         }
         list.get_or_insert_with(Vec::new).push(value.into_owned());
@@ -123,6 +124,16 @@ mod tests {
             audit_log_query(Some("event_types[]=project.exploded")),
             Err(ApiError::UnknownEventType(got)) if got == "project.exploded"
         ));
+        assert!(matches!(
+            audit_log_query(Some("event_types[]=")),
+            Err(ApiError::UnknownEventType(got)) if got.is_empty()
+        ));
+        assert!(
+            audit_log_query(Some("resource_ids[]=&actor_ids="))
+                .unwrap()
+                .resource_ids
+                .is_none()
+        );
         assert!(matches!(
             audit_log_query(Some("limit=0")),
             Err(ApiError::LimitBelowMin { .. })
