@@ -7,11 +7,13 @@
 //! request came over TLS with `X-Forwarded-Proto: https`: `serve` has no TLS itself). The store
 //! keeps the token's SHA-256, never the token, and the key's SHA-256, never the key.
 //!
-//! Every console request finds its session by the cookie, moves its `last_seen_at`, and
-//! authenticates the session's key hash again through the key cache: a revoked or expired key
-//! ends its sessions within [`crate::KEY_CACHE_TTL`]. Sessions end after
-//! `IDLE_EXPIRY_SECONDS` (30 minutes) without a request or `ABSOLUTE_EXPIRY_SECONDS` (12 hours)
-//! after sign-in (`orgusers_store::console_sessions`).
+//! Every console request finds its session by the cookie (a read: its `last_seen_at` is written
+//! only when more than `LAST_SEEN_GRANULARITY_SECONDS`, a minute, behind, and a `GET` clears the
+//! flash only when there is one) and authenticates the session's key hash again through the key
+//! cache: a revoked or expired key ends its sessions within [`crate::KEY_CACHE_TTL`]. Sessions
+//! end after `IDLE_EXPIRY_SECONDS` (30 minutes, counted from the recorded `last_seen_at`, so
+//! exact to a minute) without a request or `ABSOLUTE_EXPIRY_SECONDS` (12 hours) after sign-in
+//! (`orgusers_store::console_sessions`).
 //! The key's id becomes the request's acting key, so that what the console changes is audited
 //! with it, as the API's changes are.
 //!
@@ -135,11 +137,16 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>
         Ok(_) | Err(StoreError::NotFound { .. }) => identity.key_id.clone(),
         Err(e) => return Err(e.into()),
     };
+    // A `GET` shows the flash, so it is cleared, which is a write only when there is one;
+    // other requests leave it for the page they redirect to.
     let flash = if parts.method == Method::GET {
-        store.take_console_flash(&token).await?
+        session.flash
     } else {
         None
     };
+    if let Some(flash) = &flash {
+        store.clear_console_flash(&token, &flash.message).await?;
+    }
     Ok(Some(SignedIn {
         org: identity.org,
         key_id: identity.key_id,

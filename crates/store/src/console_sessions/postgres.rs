@@ -1,12 +1,13 @@
-//! Console sessions in PostgreSQL: single statements on a pooled client, outside any
-//! organization's change (they record no audit event). Every instance over the database sees
+//! Console sessions in PostgreSQL: single statements on a pooled client (a read, and only the
+//! writes the rules of [`super`] call for), outside any organization's change (they record no
+//! audit event). Every instance over the database sees
 //! the same sessions.
 
 use async_trait::async_trait;
 
 use super::{
-    ABSOLUTE_EXPIRY_SECONDS, ConsoleSession, ConsoleSessionStore, Flash, FlashKind,
-    IDLE_EXPIRY_SECONDS, NewConsoleSession, SessionTokenHash,
+    ABSOLUTE_EXPIRY_SECONDS, ConsoleSession, ConsoleSessionStore, Flash, IDLE_EXPIRY_SECONDS,
+    NewConsoleSession, SessionTokenHash, Visit, visit,
 };
 use crate::postgres::PostgresStore;
 use crate::{KeyHash, OrgId, StoreError};
@@ -66,37 +67,49 @@ impl ConsoleSessionStore for PostgresStore {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
-                "UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, $2) \
-                 WHERE token_hash = $1 AND $2 - last_seen_at < $3 AND $2 - created_at < $4 \
-                 RETURNING org_id, key_hash, csrf, created_at, last_seen_at",
+                "SELECT org_id, key_hash, csrf, created_at, last_seen_at, flash_kind, \
+                 flash_message FROM console_sessions WHERE token_hash = $1",
             )
             .await?;
-        let row = client
-            .query_opt(
-                &stmt,
-                &[
-                    &token.0.as_slice(),
-                    &now,
-                    &IDLE_EXPIRY_SECONDS,
-                    &ABSOLUTE_EXPIRY_SECONDS,
-                ],
-            )
-            .await?;
-        match row {
-            Some(row) => Ok(Some(ConsoleSession {
-                org: OrgId::from_stored(row.try_get(0)?),
-                key_hash: key_hash(row.try_get(1)?)?,
-                csrf: row.try_get(2)?,
-                created_at: row.try_get(3)?,
-                last_seen_at: row.try_get(4)?,
-            })),
-            None => {
-                // Ended (or never was): an ended session is gone for good.
+        let Some(row) = client.query_opt(&stmt, &[&token.0.as_slice()]).await? else {
+            return Ok(None);
+        };
+        let session = ConsoleSession {
+            org: OrgId::from_stored(row.try_get(0)?),
+            key_hash: key_hash(row.try_get(1)?)?,
+            csrf: row.try_get(2)?,
+            created_at: row.try_get(3)?,
+            last_seen_at: row.try_get(4)?,
+            flash: Flash::from_stored(row.try_get(5)?, row.try_get(6)?),
+        };
+        match visit(&session, now) {
+            Visit::Fresh => Ok(Some(session)),
+            Visit::Ended => {
+                // An ended session is gone for good.
                 let stmt = client
                     .prepare_cached("DELETE FROM console_sessions WHERE token_hash = $1")
                     .await?;
                 client.execute(&stmt, &[&token.0.as_slice()]).await?;
                 Ok(None)
+            }
+            Visit::Touch => {
+                let stmt = client
+                    .prepare_cached(
+                        "UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, $2) \
+                         WHERE token_hash = $1 RETURNING last_seen_at",
+                    )
+                    .await?;
+                let moved = client
+                    .query_opt(&stmt, &[&token.0.as_slice(), &now])
+                    .await?;
+                // No row: the session was ended (signed out) since it was read.
+                match moved {
+                    Some(row) => Ok(Some(ConsoleSession {
+                        last_seen_at: row.try_get(0)?,
+                        ..session
+                    })),
+                    None => Ok(None),
+                }
             }
         }
     }
@@ -122,33 +135,22 @@ impl ConsoleSessionStore for PostgresStore {
         Ok(())
     }
 
-    async fn take_console_flash(
+    async fn clear_console_flash(
         &self,
         token: &SessionTokenHash,
-    ) -> Result<Option<Flash>, StoreError> {
+        message: &str,
+    ) -> Result<(), StoreError> {
         let client = self.client().await?;
-        // One statement takes it: the old values come from the row as it was before.
         let stmt = client
             .prepare_cached(
-                "UPDATE console_sessions AS s SET flash_kind = NULL, flash_message = NULL \
-                 FROM console_sessions AS old \
-                 WHERE s.token_hash = $1 AND old.token_hash = s.token_hash \
-                 AND old.flash_message IS NOT NULL \
-                 RETURNING old.flash_kind, old.flash_message",
+                "UPDATE console_sessions SET flash_kind = NULL, flash_message = NULL \
+                 WHERE token_hash = $1 AND flash_message = $2",
             )
             .await?;
-        let row = client.query_opt(&stmt, &[&token.0.as_slice()]).await?;
-        match row {
-            Some(row) => {
-                let kind: Option<String> = row.try_get(0)?;
-                let message: Option<String> = row.try_get(1)?;
-                Ok(message.map(|message| Flash {
-                    kind: FlashKind::parse(kind.as_deref().unwrap_or_default()),
-                    message,
-                }))
-            }
-            None => Ok(None),
-        }
+        client
+            .execute(&stmt, &[&token.0.as_slice(), &message])
+            .await?;
+        Ok(())
     }
 
     async fn delete_console_session(&self, token: &SessionTokenHash) -> Result<(), StoreError> {

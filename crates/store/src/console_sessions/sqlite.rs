@@ -1,12 +1,13 @@
-//! Console sessions in SQLite: small writes on the writer connection, outside any
-//! organization's change (they record no audit event).
+//! Console sessions in SQLite: reads on a reader connection, and the few writes the rules of
+//! [`super`] call for on the writer connection, outside any organization's change (they record
+//! no audit event).
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::{
-    ABSOLUTE_EXPIRY_SECONDS, ConsoleSession, ConsoleSessionStore, Flash, FlashKind,
-    IDLE_EXPIRY_SECONDS, NewConsoleSession, SessionTokenHash,
+    ABSOLUTE_EXPIRY_SECONDS, ConsoleSession, ConsoleSessionStore, Flash, IDLE_EXPIRY_SECONDS,
+    NewConsoleSession, SessionTokenHash, Visit, visit,
 };
 use crate::sqlite::SqliteStore;
 use crate::{KeyHash, OrgId, StoreError};
@@ -55,50 +56,66 @@ impl ConsoleSessionStore for SqliteStore {
         now: i64,
     ) -> Result<Option<ConsoleSession>, StoreError> {
         let token = *token;
-        self.run(move |s| {
-            s.write(|tx| {
-                let found = tx
-                    .prepare_cached(
-                        "UPDATE console_sessions SET last_seen_at = max(last_seen_at, ?2) \
-                         WHERE token_hash = ?1 AND ?2 - last_seen_at < ?3 AND ?2 - created_at < ?4 \
-                         RETURNING org_id, key_hash, csrf, created_at, last_seen_at",
-                    )?
-                    .query_row(
-                        params![
-                            token.0.as_slice(),
-                            now,
-                            IDLE_EXPIRY_SECONDS,
-                            ABSOLUTE_EXPIRY_SECONDS
-                        ],
-                        |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, Vec<u8>>(1)?,
-                                r.get::<_, String>(2)?,
-                                r.get::<_, i64>(3)?,
-                                r.get::<_, i64>(4)?,
-                            ))
-                        },
-                    )
-                    .optional()?;
-                match found {
-                    Some((org, key, csrf, created_at, last_seen_at)) => Ok(Some(ConsoleSession {
-                        org: OrgId::from_stored(org),
-                        key_hash: key_hash(key)?,
-                        csrf,
-                        created_at,
-                        last_seen_at,
-                    })),
-                    None => {
-                        // Ended (or never was): an ended session is gone for good.
-                        tx.prepare_cached("DELETE FROM console_sessions WHERE token_hash = ?1")?
-                            .execute([token.0.as_slice()])?;
-                        Ok(None)
-                    }
-                }
+        // A read on a reader connection: most requests need no write transaction at all.
+        let found = self.read_here(|c| {
+            Ok(c.prepare_cached(
+                "SELECT org_id, key_hash, csrf, created_at, last_seen_at, flash_kind, \
+                 flash_message FROM console_sessions WHERE token_hash = ?1",
+            )?
+            .query_row([token.0.as_slice()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
             })
-        })
-        .await
+            .optional()?)
+        })?;
+        let Some((org, key, csrf, created_at, last_seen_at, flash_kind, flash_message)) = found
+        else {
+            return Ok(None);
+        };
+        let session = ConsoleSession {
+            org: OrgId::from_stored(org),
+            key_hash: key_hash(key)?,
+            csrf,
+            created_at,
+            last_seen_at,
+            flash: Flash::from_stored(flash_kind, flash_message),
+        };
+        match visit(&session, now) {
+            Visit::Fresh => Ok(Some(session)),
+            Visit::Ended => {
+                // An ended session is gone for good.
+                self.delete_console_session(&token).await?;
+                Ok(None)
+            }
+            Visit::Touch => {
+                let moved: Option<i64> = self
+                    .run(move |s| {
+                        s.write(|tx| {
+                            Ok(tx
+                                .prepare_cached(
+                                    "UPDATE console_sessions \
+                                     SET last_seen_at = max(last_seen_at, ?2) \
+                                     WHERE token_hash = ?1 RETURNING last_seen_at",
+                                )?
+                                .query_row(params![token.0.as_slice(), now], |r| r.get(0))
+                                .optional()?)
+                        })
+                    })
+                    .await?;
+                // No row: the session was ended (signed out) since it was read.
+                Ok(moved.map(|last_seen_at| ConsoleSession {
+                    last_seen_at,
+                    ..session
+                }))
+            }
+        }
     }
 
     async fn set_console_flash(
@@ -124,43 +141,20 @@ impl ConsoleSessionStore for SqliteStore {
         .await
     }
 
-    async fn take_console_flash(
+    async fn clear_console_flash(
         &self,
         token: &SessionTokenHash,
-    ) -> Result<Option<Flash>, StoreError> {
-        // Most pages have none: a read tells, and only a flash costs a write.
-        let token = *token;
-        let pending: Option<i64> = self.read_here(|c| {
-            Ok(c.prepare_cached(
-                "SELECT 1 FROM console_sessions WHERE token_hash = ?1 AND flash_message IS NOT NULL",
-            )?
-            .query_row([token.0.as_slice()], |r| r.get(0))
-            .optional()?)
-        })?;
-        if pending.is_none() {
-            return Ok(None);
-        }
+        message: &str,
+    ) -> Result<(), StoreError> {
+        let (token, message) = (*token, message.to_owned());
         self.run(move |s| {
             s.write(|tx| {
-                let found: Option<(Option<String>, Option<String>)> = tx
-                    .prepare_cached(
-                        "SELECT flash_kind, flash_message FROM console_sessions \
-                         WHERE token_hash = ?1",
-                    )?
-                    .query_row([token.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
                 tx.prepare_cached(
                     "UPDATE console_sessions SET flash_kind = NULL, flash_message = NULL \
-                     WHERE token_hash = ?1",
+                     WHERE token_hash = ?1 AND flash_message = ?2",
                 )?
-                .execute([token.0.as_slice()])?;
-                Ok(match found {
-                    Some((kind, Some(message))) => Some(Flash {
-                        kind: FlashKind::parse(kind.as_deref().unwrap_or_default()),
-                        message,
-                    }),
-                    _ => None,
-                })
+                .execute(params![token.0.as_slice(), message])?;
+                Ok(())
             })
         })
         .await
