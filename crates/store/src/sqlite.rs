@@ -130,10 +130,14 @@ fn append_events(tx: &Transaction<'_>, change: &Change<'_>) -> Result<(), StoreE
     if events.is_empty() {
         return Ok(());
     }
+    // Into the table without indexes (migration V11); `seq` continues the order of both tables,
+    // and the entry keeps it when it is moved.
     let mut insert = tx.prepare_cached(
-        "INSERT INTO audit_log \
-         (org, id, type, effective_at, resource_id, payload, actor_key_id, project_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO audit_log_pending \
+         (seq, org, id, type, effective_at, resource_id, payload, actor_key_id, project_id) \
+         VALUES (max(coalesce((SELECT max(seq) FROM audit_log), 0), \
+                     coalesce((SELECT max(seq) FROM audit_log_pending), 0)) + 1, \
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for event in events {
         // Stored in the spec's terms, as the audit log endpoint answers them.
@@ -150,6 +154,34 @@ fn append_events(tx: &Transaction<'_>, change: &Change<'_>) -> Result<(), StoreE
         ])?;
     }
     Ok(())
+}
+
+/// How many entries wait in `audit_log_pending` before a commit moves them into `audit_log`. A
+/// move writes each index's last page once for all of them; reads scan the waiting entries,
+/// which stay few enough for that to take microseconds.
+pub(crate) const PENDING_ENTRIES_MOVED_AT: i64 = 256;
+
+/// Moves every entry of `audit_log_pending` into `audit_log` (and so into its indexes), each
+/// with its `seq` and id, in `seq` order. Run by a commit that finds enough of them waiting, on
+/// open, and before a reset or a snapshot works on `audit_log` alone.
+pub(crate) fn move_pending_entries(conn: &Connection) -> Result<(), StoreError> {
+    const COLUMNS: &str =
+        "seq, org, id, type, effective_at, resource_id, payload, actor_key_id, project_id";
+    conn.prepare_cached(&format!(
+        "INSERT INTO audit_log ({COLUMNS}) SELECT {COLUMNS} FROM audit_log_pending ORDER BY seq"
+    ))?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM audit_log_pending")?
+        .execute([])?;
+    Ok(())
+}
+
+/// Whether enough entries wait in `audit_log_pending` for this commit to move them.
+fn pending_entries_due(conn: &Connection) -> Result<bool, StoreError> {
+    let waiting: i64 = conn
+        .prepare_cached("SELECT count(*) FROM audit_log_pending")?
+        .query_row([], |r| r.get(0))?;
+    Ok(waiting >= PENDING_ENTRIES_MOVED_AT)
 }
 
 /// The store's cursor key, made on first open.
@@ -242,6 +274,7 @@ impl SqliteStore {
             {
                 let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 crate::snapshots::sqlite::sync_mirrors(&tx)?;
+                move_pending_entries(&tx)?;
                 tx.commit()?;
             }
             let cursor_key = load_cursor_key(&writer)?;
@@ -395,6 +428,18 @@ impl Inner {
                     Err(_) => tx.execute_batch("ROLLBACK TO change; RELEASE change")?,
                 }
             }
+            if pending_entries_due(&tx)? {
+                // In a savepoint of its own: if the move fails, the entries stay where reads
+                // find them, and the batch's changes still commit.
+                tx.execute_batch("SAVEPOINT move_entries")?;
+                match move_pending_entries(&tx) {
+                    Ok(()) => tx.execute_batch("RELEASE move_entries")?,
+                    Err(e) => {
+                        tracing::error!(error = %e, "moving audit log entries failed");
+                        tx.execute_batch("ROLLBACK TO move_entries; RELEASE move_entries")?;
+                    }
+                }
+            }
             tx.commit()?;
             Ok(())
         })();
@@ -541,7 +586,7 @@ mod tests {
         let events = || {
             let conn = connect(&path).unwrap();
             let rows: Vec<(String, String)> = conn
-                .prepare("SELECT type, resource_id FROM audit_log ORDER BY seq")
+                .prepare("SELECT type, resource_id FROM audit_log_entries ORDER BY seq")
                 .unwrap()
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .unwrap()
@@ -631,7 +676,7 @@ mod tests {
         let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(count("SELECT count(*) FROM roles"), 11);
         assert_eq!(
-            count("SELECT count(*) FROM audit_log WHERE type = 'role.created'"),
+            count("SELECT count(*) FROM audit_log_entries WHERE type = 'role.created'"),
             11
         );
     }
@@ -772,6 +817,82 @@ mod tests {
                 pair("org-a", "user-c"),
                 pair("org-b", "user-a")
             ]
+        );
+    }
+
+    /// Entries wait in `audit_log_pending` until enough have come, then a commit moves them
+    /// into `audit_log` with their `seq` and id; the list reads both, in one order, throughout.
+    #[tokio::test]
+    async fn waiting_entries_are_moved_in_batches_and_always_listed() {
+        use crate::audit_logs::{AuditCursor, AuditLogQuery, AuditLogStore};
+        use crate::groups::{GroupName, GroupStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("moves.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let counts = || {
+            let conn = connect(&path).unwrap();
+            let count = |table: &str| -> i64 {
+                conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                    .unwrap()
+            };
+            (count("audit_log"), count("audit_log_pending"))
+        };
+        let total = PENDING_ENTRIES_MOVED_AT + 40;
+        let mut created = Vec::new();
+        for n in 0..total {
+            let name = GroupName::parse(&format!("Team {n}")).unwrap();
+            created.push(store.create_group(&org, &name).await.unwrap().id);
+            let (moved, waiting) = counts();
+            assert_eq!(moved + waiting, n + 1, "one entry per change");
+            assert!(waiting < PENDING_ENTRIES_MOVED_AT, "{waiting} entries wait");
+            if n + 1 < PENDING_ENTRIES_MOVED_AT {
+                assert_eq!(
+                    moved, 0,
+                    "no move before {PENDING_ENTRIES_MOVED_AT} entries"
+                );
+            }
+        }
+        let (moved, waiting) = counts();
+        assert_eq!((moved, waiting), (PENDING_ENTRIES_MOVED_AT, 40));
+
+        // Walked newest first in pages of 7 across both tables, then back: every entry once.
+        let mut walked = Vec::new();
+        let mut query = AuditLogQuery::newest(7);
+        loop {
+            let page = store.list_audit_logs(&org, &query).await.unwrap();
+            walked.extend(page.entries.iter().map(|e| e.payload["id"].to_string()));
+            let Some(last) = page.entries.last().filter(|_| page.has_more) else {
+                break;
+            };
+            query.cursor = Some(AuditCursor::After(last.id.clone()));
+        }
+        let newest_first: Vec<String> = created
+            .iter()
+            .rev()
+            .map(|id| format!("{:?}", id.as_str()))
+            .collect();
+        assert_eq!(walked, newest_first);
+
+        // Reopening moves what waits; the ids stay, so a cursor taken before still works.
+        let before_reopen = store
+            .list_audit_logs(&org, &AuditLogQuery::newest(3))
+            .await
+            .unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(counts(), (total, 0));
+        let mut query = AuditLogQuery::newest(3);
+        query.cursor = Some(AuditCursor::After(before_reopen.entries[2].id.clone()));
+        let page = store.list_audit_logs(&org, &query).await.unwrap();
+        let expected: Vec<String> = newest_first[3..6].to_vec();
+        assert_eq!(
+            page.entries
+                .iter()
+                .map(|e| e.payload["id"].to_string())
+                .collect::<Vec<_>>(),
+            expected
         );
     }
 }

@@ -11,7 +11,7 @@ pub(crate) async fn events_of(app: &TestApp, org: &str) -> Vec<(String, Option<S
         let conn = rusqlite::Connection::open(path).unwrap();
         let mut stmt = conn
             .prepare(
-                "SELECT a.type, a.actor_key_id FROM audit_log AS a \
+                "SELECT a.type, a.actor_key_id FROM audit_log_entries AS a \
                  JOIN organizations AS o ON o.seq = a.org WHERE o.id = ?1 ORDER BY a.seq",
             )
             .unwrap();

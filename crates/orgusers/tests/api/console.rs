@@ -875,7 +875,7 @@ async fn console_changes_are_audited_with_the_session_key(app: TestApp) {
     let actor: Option<String> = if let Some(path) = url.strip_prefix("sqlite://") {
         let conn = rusqlite::Connection::open(path).unwrap();
         conn.query_row(
-            "SELECT a.actor_key_id FROM audit_log AS a JOIN organizations AS o ON o.seq = a.org \
+            "SELECT a.actor_key_id FROM audit_log_entries AS a JOIN organizations AS o ON o.seq = a.org \
              WHERE o.id = ?1 AND a.type = 'user.updated' ORDER BY a.seq DESC LIMIT 1",
             [&org],
             |r| r.get(0),

@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 use crate::audit::AuditEvent;
 use crate::{OrgId, StoreError};
 
+#[cfg(test)]
+mod equivalence;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
@@ -334,6 +336,34 @@ pub(crate) struct StoredPage {
 }
 
 impl StoredPage {
+    /// The distinct projects of the page's entries (the row after them only says whether more
+    /// follow): a page names a few, so their names are read once each instead of joined to
+    /// every row of the walk.
+    pub(crate) fn projects(&self, limit: usize) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for row in self.rows.iter().take(limit) {
+            if let Some(id) = &row.project_id
+                && !ids.contains(id)
+            {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+
+    /// Gives each entry the name of its project from `names` (id, name); a project not there
+    /// is not in the store, and its entries show no name.
+    pub(crate) fn name_projects(&mut self, names: &[(String, String)]) {
+        for row in &mut self.rows {
+            row.project_name = row.project_id.as_ref().and_then(|id| {
+                names
+                    .iter()
+                    .find(|(named, _)| named == id)
+                    .map(|(_, name)| name.clone())
+            });
+        }
+    }
+
     /// The page's entries newest first, and whether more follow.
     fn newest_first(mut self, limit: usize) -> (Vec<StoredEntry>, bool) {
         let has_more = self.rows.len() > limit;
@@ -591,7 +621,7 @@ impl SpecEntry {
     }
 }
 
-/// A value bound to a placeholder of [`Filter::sql`].
+/// A value bound to a placeholder of [`PageSql::sql`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Bound {
     /// An integer.
@@ -600,30 +630,171 @@ pub(crate) enum Bound {
     Text(String),
 }
 
-/// The `WHERE` conditions of a query's filters over `audit_log` as `a`, with their values.
-pub(crate) struct Filter {
-    /// ` AND …` conditions (empty when nothing filters).
-    pub sql: String,
-    /// The values, in placeholder order.
-    pub values: Vec<Bound>,
+/// How a backend spells the statement of a page.
+pub(crate) struct Dialect {
+    /// The table read: `audit_log`, or SQLite's `audit_log_pending` (entries not yet moved into
+    /// it, read by a statement of their own and merged).
+    pub table: &'static str,
+    /// The column of `audit_log` that names the organization.
+    pub org: &'static str,
+    /// The payload as text.
+    pub payload: &'static str,
+    /// The placeholder of the 1-based value number `n` (`?3` for SQLite, `$3` for PostgreSQL).
+    pub placeholder: fn(usize) -> String,
+    /// Whether the statement names the index it reads (SQLite's `INDEXED BY`). SQLite 3.50,
+    /// without statistics, walks the time index for a time range even beside an equality of
+    /// another filter, then tests every row of the range; that filter's index holds the same
+    /// range within the value.
+    pub index_hints: bool,
+    /// Whether the table is read whole, unordered (SQLite's waiting entries: a few hundred rows
+    /// at most, with no index to read in order): no filter leads, and the rows are sorted and
+    /// limited by the caller, which spares SQLite a temporary sort table per read.
+    pub unordered: bool,
 }
 
-impl Filter {
-    /// The conditions of `query`, their placeholders written by `placeholder` from the 1-based
-    /// number `first` on (`?3` for SQLite, `$3` for PostgreSQL).
+/// A list filter of the query, with the column it tests and the index that holds its values
+/// in list order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListFilter {
+    Resource,
+    Project,
+    EventType,
+    Actor,
+}
+
+impl ListFilter {
+    /// The order in which filters may lead a read, the most selective first: a resource has
+    /// few entries, a project more, an event type more again, and an organization has few admin
+    /// keys, so one key's entries are most of the log.
+    const LEAD_ORDER: [Self; 4] = [Self::Resource, Self::Project, Self::EventType, Self::Actor];
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Resource => "a.resource_id",
+            Self::Project => "a.project_id",
+            Self::EventType => "a.type",
+            Self::Actor => "a.actor_key_id",
+        }
+    }
+
+    fn index(self) -> &'static str {
+        match self {
+            Self::Resource => "audit_log_by_resource",
+            Self::Project => "audit_log_by_project",
+            Self::EventType => "audit_log_by_type",
+            Self::Actor => "audit_log_by_actor",
+        }
+    }
+
+    fn of(self, query: &AuditLogQuery) -> &Option<Vec<String>> {
+        match self {
+            Self::Resource => &query.resource_ids,
+            Self::Project => &query.project_ids,
+            Self::EventType => &query.event_types,
+            Self::Actor => &query.actor_ids,
+        }
+    }
+
+    fn of_mut(self, query: &mut AuditLogQuery) -> &mut Option<Vec<String>> {
+        match self {
+            Self::Resource => &mut query.resource_ids,
+            Self::Project => &mut query.project_ids,
+            Self::EventType => &mut query.event_types,
+            Self::Actor => &mut query.actor_ids,
+        }
+    }
+}
+
+/// The filter whose index a read walks, with its distinct values in the order given (an arm
+/// per repeated value would read its rows twice).
+struct Lead {
+    filter: ListFilter,
+    values: Vec<String>,
+}
+
+/// The first filter of [`ListFilter::LEAD_ORDER`] with 1 to [`MAX_ARMS`] distinct values.
+fn lead_of(query: &AuditLogQuery) -> Option<Lead> {
+    ListFilter::LEAD_ORDER.into_iter().find_map(|filter| {
+        let mut values: Vec<String> = Vec::new();
+        for value in filter.of(query).iter().flatten() {
+            if !values.contains(value) {
+                values.push(value.clone());
+            }
+        }
+        (1..=MAX_ARMS)
+            .contains(&values.len())
+            .then_some(Lead { filter, values })
+    })
+}
+
+/// `query` as one query per value of its leading filter (itself when no filter leads or the
+/// filter has one value): each is read from its index in order, and their pages merged give
+/// `query`'s page. SQLite runs them one by one rather than as one compound statement, whose
+/// merge builds temporary sort tables on every read.
+pub(crate) fn split_by_lead(query: &AuditLogQuery) -> Vec<AuditLogQuery> {
+    let Some(lead) = lead_of(query).filter(|lead| lead.values.len() > 1) else {
+        return vec![query.clone()];
+    };
+    lead.values
+        .into_iter()
+        .map(|value| {
+            let mut one = query.clone();
+            *lead.filter.of_mut(&mut one) = Some(vec![value]);
+            one
+        })
+        .collect()
+}
+
+/// The most values of one filter read as separate arms; a longer list stays one `IN`, where
+/// sorting what it matches costs less than that many index walks.
+const MAX_ARMS: usize = 16;
+
+/// The statement that reads one page's rows (and the one after it, which says whether more
+/// follow), with its values in placeholder order. Its columns are `id, type, effective_at,
+/// project_id, actor_key_id, payload, seq`; the project's name is read after, once per page
+/// ([`StoredPage::projects`]), instead of a join per row.
+///
+/// Each value of a filter has its rows in list order in that filter's index (after the range
+/// of the cursor and `effective_at`), while several values in an `IN` are not in one order, so
+/// the planner walks the time index instead and tests every row. So the first filter of
+/// `resource_ids`, `project_ids`, `actor_ids`, `event_types` (the most selective first) with 1
+/// to [`MAX_ARMS`] distinct values leads: one value is read from its index, several as one arm
+/// per value, each limited in its index's order, and the arms' few rows are merged by the outer
+/// `ORDER BY`. The other filters are tested on the rows read.
+pub(crate) struct PageSql {
+    /// The statement.
+    pub sql: String,
+    /// Its values, in placeholder order.
+    pub values: Vec<Bound>,
+    /// Whether the rows are read upwards (a `before` page), to be turned round.
+    pub ascending: bool,
+}
+
+impl PageSql {
+    /// The statement of `query`'s page in the organization bound as `org`, `cursor` being the
+    /// `(effective_at, seq)` of the entry `query.cursor` names.
     pub(crate) fn of(
         query: &AuditLogQuery,
-        first: usize,
-        placeholder: impl Fn(usize) -> String,
+        org: Bound,
+        cursor: Option<(i64, i64)>,
+        dialect: &Dialect,
     ) -> Self {
-        let mut filter = Self {
-            sql: String::new(),
-            values: Vec::new(),
+        let mut values = Vec::new();
+        let mut bind = |value: Bound| {
+            values.push(value);
+            (dialect.placeholder)(values.len())
         };
-        let bind = |filter: &mut Self, value: Bound| {
-            filter.values.push(value);
-            placeholder(first + filter.values.len() - 1)
-        };
+        let mut conditions = format!("a.{} = {}", dialect.org, bind(org));
+        // Newest first: the page below a cursor for `after` (and the first page), the page
+        // above it for `before`, read upwards and turned round.
+        let ascending = matches!(query.cursor, Some(AuditCursor::Before(_))) && cursor.is_some();
+        if let Some((at, seq)) = cursor {
+            let operator = if ascending { ">" } else { "<" };
+            let (at, seq) = (bind(Bound::Int(at)), bind(Bound::Int(seq)));
+            conditions.push_str(&format!(
+                " AND (a.effective_at, a.seq) {operator} ({at}, {seq})"
+            ));
+        }
         let range = query.effective_at;
         for (bound, operator) in [
             (range.gt, ">"),
@@ -632,40 +803,109 @@ impl Filter {
             (range.lte, "<="),
         ] {
             if let Some(at) = bound {
-                let mark = bind(&mut filter, Bound::Int(at));
-                filter
-                    .sql
-                    .push_str(&format!(" AND a.effective_at {operator} {mark}"));
+                let mark = bind(Bound::Int(at));
+                conditions.push_str(&format!(" AND a.effective_at {operator} {mark}"));
             }
         }
-        for (values, column) in [
-            (&query.event_types, "a.type"),
-            (&query.actor_ids, "a.actor_key_id"),
-            (&query.resource_ids, "a.resource_id"),
-            (&query.project_ids, "a.project_id"),
-        ] {
-            let Some(values) = values else { continue };
-            let marks: Vec<String> = values
+        // The filter whose index is read, unless the table is read whole.
+        let lead = if dialect.unordered {
+            None
+        } else {
+            lead_of(query)
+        };
+        for filter in ListFilter::LEAD_ORDER {
+            let Some(list) = filter.of(query) else {
+                continue;
+            };
+            if lead.as_ref().is_some_and(|lead| lead.filter == filter) {
+                continue;
+            }
+            let column = filter.column();
+            let marks: Vec<String> = list
                 .iter()
-                .map(|value| bind(&mut filter, Bound::Text(value.clone())))
+                .map(|value| bind(Bound::Text(value.clone())))
                 .collect();
             if marks.is_empty() {
-                filter.sql.push_str(" AND 1 = 0");
+                conditions.push_str(" AND 1 = 0");
             } else {
-                filter
-                    .sql
-                    .push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+                conditions.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
             }
         }
         if query.tenant_only {
             // Every entry orgusers writes is scoped to the organization, none to a tenant.
-            filter.sql.push_str(" AND 1 = 0");
+            conditions.push_str(" AND 1 = 0");
         }
         if query.actor_emails.is_some() {
             // Admin keys of orgusers have no owning user yet, so no entry has an actor email.
-            filter.sql.push_str(" AND 1 = 0");
+            conditions.push_str(" AND 1 = 0");
         }
-        filter
+        if dialect.unordered {
+            let sql = format!(
+                "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, \
+                 {} AS payload, a.seq FROM {} AS a WHERE {conditions}",
+                dialect.payload, dialect.table
+            );
+            return Self {
+                sql,
+                values,
+                ascending,
+            };
+        }
+        let fetch = i64::try_from(query.limit)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
+        let limit = bind(Bound::Int(fetch));
+        let order = if ascending { "ASC" } else { "DESC" };
+        let arm = |index: Option<&str>, extra: &str| {
+            let hint = match index {
+                Some(index) if dialect.index_hints => format!(" INDEXED BY {index}"),
+                _ => String::new(),
+            };
+            format!(
+                "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, \
+                 {} AS payload, a.seq FROM {} AS a{hint} WHERE {conditions}{extra} \
+                 ORDER BY a.effective_at {order}, a.seq {order} LIMIT {limit}",
+                dialect.payload, dialect.table
+            )
+        };
+        let sql = match lead {
+            None => arm(None, ""),
+            Some(Lead { filter, mut values }) if values.len() == 1 => {
+                let mark = bind(Bound::Text(values.remove(0)));
+                arm(
+                    Some(filter.index()),
+                    &format!(" AND {} = {mark}", filter.column()),
+                )
+            }
+            Some(Lead {
+                filter,
+                values: distinct,
+            }) => {
+                let (column, index) = (filter.column(), filter.index());
+                // Each limited arm is a subquery: SQLite takes no ORDER BY or LIMIT on an arm
+                // of a compound itself.
+                let arms: Vec<String> = distinct
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, value)| {
+                        let mark = bind(Bound::Text(value));
+                        format!(
+                            "SELECT * FROM ({}) AS arm{n}",
+                            arm(Some(index), &format!(" AND {column} = {mark}"))
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} ORDER BY effective_at {order}, seq {order} LIMIT {limit}",
+                    arms.join(" UNION ALL ")
+                )
+            }
+        };
+        Self {
+            sql,
+            values,
+            ascending,
+        }
     }
 }
 

@@ -1,14 +1,27 @@
-//! The audit log in PostgreSQL: one indexed read of `audit_log`, the project's name joined in.
+//! The audit log in PostgreSQL: one indexed read of `audit_log` (an arm per value of a split
+//! filter), then the names of the page's projects.
 
 use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    AuditCursor, AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Filter, StoredEntry,
-    StoredPage, rules,
+    AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
+    rules,
 };
 use crate::postgres::PostgresStore;
 use crate::{OrgId, StoreError};
+
+/// Rows carry the organization's id (`org_id`); the payload is read as text because JSONB keeps
+/// no key order of its own, only its canonical one.
+const POSTGRES: Dialect = Dialect {
+    table: "audit_log",
+    org: "org_id",
+    payload: "a.payload::text",
+    placeholder: |n| format!("${n}"),
+    // PostgreSQL's planner has statistics (and no hints).
+    index_hints: false,
+    unordered: false,
+};
 
 #[async_trait]
 impl AuditLogStore for PostgresStore {
@@ -37,11 +50,8 @@ impl PostgresStore {
         query: &AuditLogQuery,
     ) -> Result<StoredPage, StoreError> {
         let client = self.client().await?;
-        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(org.as_str().to_owned())];
-        // Newest first: the page below a cursor for `after` (and the first page), the page above
-        // it for `before`, read upwards and turned round.
-        let (start, ascending) = match &query.cursor {
-            None => ("", false),
+        let cursor = match &query.cursor {
+            None => None,
             Some(cursor) => {
                 let row = client
                     .query_opt(
@@ -50,52 +60,59 @@ impl PostgresStore {
                     )
                     .await?
                     .ok_or_else(|| rules::unknown_cursor(cursor))?;
-                values.push(Box::new(row.try_get::<_, i64>(0)?));
-                values.push(Box::new(row.try_get::<_, i64>(1)?));
-                match cursor {
-                    AuditCursor::After(_) => (" AND (a.effective_at, a.seq) < ($2, $3)", false),
-                    AuditCursor::Before(_) => (" AND (a.effective_at, a.seq) > ($2, $3)", true),
-                }
+                Some((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?))
             }
         };
-        let order = if ascending { "ASC" } else { "DESC" };
-        let filter = Filter::of(query, values.len() + 1, |n| format!("${n}"));
-        for bound in filter.values {
-            match bound {
-                Bound::Int(n) => values.push(Box::new(n)),
-                Bound::Text(text) => values.push(Box::new(text)),
-            }
-        }
-        let fetch = i64::try_from(query.limit)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        values.push(Box::new(fetch));
-        // The payload as text (JSONB keeps no key order of its own, only its canonical one).
-        let sql = format!(
-            "SELECT a.id, a.type, a.effective_at, a.project_id, p.name, a.actor_key_id, \
-             a.payload::text \
-             FROM audit_log AS a LEFT JOIN projects AS p ON p.org_id = a.org_id AND p.id = a.project_id \
-             WHERE a.org_id = $1{start}{} \
-             ORDER BY a.effective_at {order}, a.seq {order} LIMIT ${}",
-            filter.sql,
-            values.len()
+        let page = PageSql::of(
+            query,
+            Bound::Text(org.as_str().to_owned()),
+            cursor,
+            &POSTGRES,
         );
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = page
+            .values
+            .into_iter()
+            .map(|bound| -> Box<dyn ToSql + Sync + Send> {
+                match bound {
+                    Bound::Int(n) => Box::new(n),
+                    Bound::Text(text) => Box::new(text),
+                }
+            })
+            .collect();
         let bound: Vec<&(dyn ToSql + Sync)> = values
             .iter()
             .map(|value| value.as_ref() as &(dyn ToSql + Sync))
             .collect();
         let mut rows = Vec::with_capacity(query.limit + 1);
-        for row in client.query(&sql, &bound).await? {
+        for row in client.query(&page.sql, &bound).await? {
             rows.push(StoredEntry {
                 id: row.try_get(0)?,
                 event_type: row.try_get(1)?,
                 effective_at: row.try_get(2)?,
                 project_id: row.try_get(3)?,
-                project_name: row.try_get(4)?,
-                actor_key_id: row.try_get(5)?,
-                payload: row.try_get(6)?,
+                project_name: None,
+                actor_key_id: row.try_get(4)?,
+                payload: row.try_get(5)?,
             });
         }
-        Ok(StoredPage { rows, ascending })
+        let mut stored = StoredPage {
+            rows,
+            ascending: page.ascending,
+        };
+        let projects = stored.projects(query.limit);
+        if !projects.is_empty() {
+            let statement = client
+                .prepare_cached("SELECT id, name FROM projects WHERE org_id = $1 AND id = ANY($2)")
+                .await?;
+            let mut names = Vec::with_capacity(projects.len());
+            for row in client
+                .query(&statement, &[&org.as_str(), &projects])
+                .await?
+            {
+                names.push((row.try_get(0)?, row.try_get(1)?));
+            }
+            stored.name_projects(&names);
+        }
+        Ok(stored)
     }
 }

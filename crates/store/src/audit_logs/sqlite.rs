@@ -1,15 +1,35 @@
-//! The audit log in SQLite: one indexed read of `audit_log`, the project's name joined in.
+//! The audit log in SQLite: one indexed read of `audit_log` (an arm per value of a split
+//! filter), then the names of the page's projects.
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{
-    AuditCursor, AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Filter, StoredEntry,
-    StoredPage, rules,
+    AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
+    rules, split_by_lead,
 };
 use crate::sqlite::{SqliteStore, org_seq};
 use crate::{OrgId, StoreError};
+
+/// Rows and index keys carry the organization's integer `seq` (`org`); payloads are text.
+pub(crate) const SQLITE: Dialect = Dialect {
+    table: "audit_log",
+    org: "org",
+    payload: "a.payload",
+    placeholder: |n| format!("?{n}"),
+    index_hints: true,
+    unordered: false,
+};
+
+/// The entries not yet moved into `audit_log` (migration V11): a table with no index but its
+/// key, so a statement of its own reads it whole (at most a few hundred rows).
+const SQLITE_PENDING: Dialect = Dialect {
+    table: "audit_log_pending",
+    index_hints: false,
+    unordered: true,
+    ..SQLITE
+};
 
 #[async_trait]
 impl AuditLogStore for SqliteStore {
@@ -30,65 +50,197 @@ impl AuditLogStore for SqliteStore {
     }
 }
 
-/// The rows of one page (and the one after it, which says whether more follow).
+/// The `(effective_at, seq)` of the entry `query`'s cursor names, if it has one.
+fn cursor_position(
+    conn: &Connection,
+    seq: i64,
+    query: &AuditLogQuery,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let Some(cursor) = &query.cursor else {
+        return Ok(None);
+    };
+    let found = conn
+        .prepare_cached(
+            "SELECT effective_at, seq FROM audit_log_entries WHERE org = ?1 AND id = ?2",
+        )?
+        .query_row(params![seq, cursor.id()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    found.map(Some).ok_or_else(|| rules::unknown_cursor(cursor))
+}
+
+/// The values of a [`PageSql`] as SQLite binds them.
+pub(crate) fn sql_values(values: Vec<Bound>) -> impl Iterator<Item = SqlValue> {
+    values.into_iter().map(|bound| match bound {
+        Bound::Int(n) => SqlValue::Integer(n),
+        Bound::Text(text) => SqlValue::Text(text),
+    })
+}
+
+/// The rows of one page (and the one after it, which says whether more follow): the page of
+/// `audit_log` and that of the entries not yet moved into it, merged, read in one transaction
+/// so that a move between the two reads can neither hide an entry nor show it twice.
 fn read_page(
     conn: &Connection,
     org: &OrgId,
     query: &AuditLogQuery,
 ) -> Result<StoredPage, StoreError> {
-    let seq = org_seq(conn, org)?;
-    let mut values = vec![SqlValue::Integer(seq)];
-    // Newest first: the page below a cursor for `after` (and the first page), the page above it
-    // for `before`, read upwards and turned round.
-    let (start, ascending) = match &query.cursor {
-        None => ("", false),
-        Some(cursor) => {
-            let (at, entry_seq): (i64, i64) = conn
-                .prepare_cached(
-                    "SELECT effective_at, seq FROM audit_log WHERE org = ?1 AND id = ?2",
-                )?
-                .query_row(params![seq, cursor.id()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
-                .ok_or_else(|| rules::unknown_cursor(cursor))?;
-            values.push(SqlValue::Integer(at));
-            values.push(SqlValue::Integer(entry_seq));
-            match cursor {
-                AuditCursor::After(_) => (" AND (a.effective_at, a.seq) < (?2, ?3)", false),
-                AuditCursor::Before(_) => (" AND (a.effective_at, a.seq) > (?2, ?3)", true),
+    let snapshot = conn.unchecked_transaction()?;
+    let seq = org_seq(&snapshot, org)?;
+    let cursor = cursor_position(&snapshot, seq, query)?;
+    let mut ascending = false;
+    let mut rows: Vec<(i64, StoredEntry)> = Vec::new();
+    // One statement per value of the leading filter, each read in its index's order, and one
+    // over the waiting entries, read whole (no sort in SQLite for any of them).
+    let mut reads: Vec<PageSql> = split_by_lead(query)
+        .iter()
+        .map(|one| PageSql::of(one, Bound::Int(seq), cursor, &SQLITE))
+        .collect();
+    reads.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
+    for page in reads {
+        ascending = page.ascending;
+        let read = snapshot
+            .prepare_cached(&page.sql)?
+            .query_map(params_from_iter(sql_values(page.values)), |row| {
+                Ok((
+                    row.get(6)?,
+                    StoredEntry {
+                        id: row.get(0)?,
+                        event_type: row.get(1)?,
+                        effective_at: row.get(2)?,
+                        project_id: row.get(3)?,
+                        project_name: None,
+                        actor_key_id: row.get(4)?,
+                        payload: row.get(5)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.extend(read);
+    }
+    // Merged, the first `limit + 1` in the page's order are the page's.
+    rows.sort_by_key(|(seq, entry)| (entry.effective_at, *seq));
+    if !ascending {
+        rows.reverse();
+    }
+    rows.truncate(query.limit.saturating_add(1));
+    let mut stored = StoredPage {
+        rows: rows.into_iter().map(|(_, entry)| entry).collect(),
+        ascending,
+    };
+    let projects = stored.projects(query.limit);
+    if !projects.is_empty() {
+        let mut name =
+            snapshot.prepare_cached("SELECT name FROM projects WHERE org = ?1 AND id = ?2")?;
+        let mut names = Vec::with_capacity(projects.len());
+        for id in projects {
+            if let Some(found) = name.query_row(params![seq, id], |r| r.get(0)).optional()? {
+                names.push((id, found));
             }
         }
-    };
-    let order = if ascending { "ASC" } else { "DESC" };
-    let filter = Filter::of(query, values.len() + 1, |n| format!("?{n}"));
-    values.extend(filter.values.into_iter().map(|bound| match bound {
-        Bound::Int(n) => SqlValue::Integer(n),
-        Bound::Text(text) => SqlValue::Text(text),
-    }));
-    let fetch = i64::try_from(query.limit)
-        .unwrap_or(i64::MAX)
-        .saturating_add(1);
-    values.push(SqlValue::Integer(fetch));
-    let sql = format!(
-        "SELECT a.id, a.type, a.effective_at, a.project_id, p.name, a.actor_key_id, a.payload \
-         FROM audit_log AS a LEFT JOIN projects AS p ON p.org = a.org AND p.id = a.project_id \
-         WHERE a.org = ?1{start}{} \
-         ORDER BY a.effective_at {order}, a.seq {order} LIMIT ?{}",
-        filter.sql,
-        values.len()
-    );
-    let rows = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(values), |row| {
-            Ok(StoredEntry {
-                id: row.get(0)?,
-                event_type: row.get(1)?,
-                effective_at: row.get(2)?,
-                project_id: row.get(3)?,
-                project_name: row.get(4)?,
-                actor_key_id: row.get(5)?,
-                payload: row.get(6)?,
+        stored.name_projects(&names);
+    }
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit_logs::AuditCursor;
+    use crate::{OrgStore, SqliteStore};
+
+    /// The plans of the statements that read `query`'s page: one per value of its leading
+    /// filter, then the one over the waiting entries; each line's detail.
+    fn plans(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Vec<Vec<String>> {
+        let cursor = cursor_position(conn, seq, query).unwrap();
+        let mut pages: Vec<PageSql> = split_by_lead(query)
+            .iter()
+            .map(|one| PageSql::of(one, Bound::Int(seq), cursor, &SQLITE))
+            .collect();
+        pages.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
+        pages
+            .into_iter()
+            .map(|page| {
+                conn.prepare(&format!("EXPLAIN QUERY PLAN {}", page.sql))
+                    .unwrap()
+                    .query_map(params_from_iter(sql_values(page.values)), |r| r.get(3))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(StoredPage { rows, ascending })
+            .collect()
+    }
+
+    /// Each value of a split filter is read by a statement of its own from that filter's index
+    /// in list order, a single value too, and the waiting entries by a plain scan: SQLite sorts
+    /// nothing (the pages are merged in Rust).
+    #[tokio::test]
+    async fn every_arm_reads_its_index_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let seq = store.read_here(|conn| org_seq(conn, &org)).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute(
+                "INSERT INTO audit_log (org, id, type, effective_at, resource_id, payload) \
+             VALUES (?1, 'audit_log-x', 'user.added', 5, 'r', '{}')",
+                [seq],
+            )
+            .unwrap();
+        let list = |values: &[&str]| Some(values.iter().map(|v| (*v).to_owned()).collect());
+        let mut two_types = AuditLogQuery::newest(20);
+        two_types.event_types = list(&["user.added", "invite.sent"]);
+        two_types.effective_at.gte = Some(1);
+        two_types.effective_at.lt = Some(9);
+        let mut one_type = AuditLogQuery::newest(20);
+        one_type.event_types = list(&["user.added"]);
+        one_type.effective_at.gt = Some(1);
+        one_type.effective_at.lte = Some(9);
+        let mut one_project = AuditLogQuery::newest(20);
+        one_project.project_ids = list(&["proj_a"]);
+        let mut projects_and_types = AuditLogQuery::newest(20);
+        projects_and_types.project_ids = list(&["proj_a", "proj_b", "proj_a"]);
+        projects_and_types.event_types = list(&["user.added", "invite.sent"]);
+        let mut resources = AuditLogQuery::newest(3);
+        resources.resource_ids = list(&["r", "s", "t"]);
+        resources.actor_ids = list(&["key_a", "key_b"]);
+        let mut actors = AuditLogQuery::newest(3);
+        actors.actor_ids = list(&["key_a", "key_b"]);
+        let cases = [
+            (two_types, "audit_log_by_type", 2),
+            (one_type, "audit_log_by_type", 1),
+            (one_project, "audit_log_by_project", 1),
+            (projects_and_types, "audit_log_by_project", 2),
+            (resources, "audit_log_by_resource", 3),
+            (actors, "audit_log_by_actor", 2),
+        ];
+        for (query, index, arms) in cases {
+            for cursor in [
+                None,
+                Some(AuditCursor::After("audit_log-x".into())),
+                Some(AuditCursor::Before("audit_log-x".into())),
+            ] {
+                let query = AuditLogQuery {
+                    cursor,
+                    ..query.clone()
+                };
+                // On the store's own connection, set up as for every read.
+                let mut plans = store
+                    .read_here(|conn| Ok(plans(conn, seq, &query)))
+                    .unwrap();
+                let waiting = plans.pop().unwrap();
+                assert_eq!(waiting, ["SCAN a"], "{query:?}");
+                assert_eq!(plans.len(), arms, "{query:?}: {plans:#?}");
+                for plan in &plans {
+                    // One search of the filter's index, in the page's order: nothing sorted.
+                    assert_eq!(plan.len(), 1, "{query:?}: {plans:#?}");
+                    assert!(
+                        plan[0].starts_with("SEARCH a USING INDEX") && plan[0].contains(index),
+                        "{query:?}: {plans:#?}"
+                    );
+                }
+            }
+        }
+    }
 }

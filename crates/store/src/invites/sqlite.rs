@@ -407,7 +407,7 @@ mod tests {
         );
         let conn = Connection::open(&path).unwrap();
         let events: Vec<(String, String, Value)> = conn
-            .prepare("SELECT type, resource_id, payload FROM audit_log ORDER BY seq")
+            .prepare("SELECT type, resource_id, payload FROM audit_log_entries ORDER BY seq")
             .unwrap()
             .query_map([], |r| {
                 let payload: String = r.get(2)?;

@@ -376,7 +376,7 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         let deleted: i64 = conn
             .query_row(
-                "SELECT count(*) FROM audit_log WHERE type = 'api_key.deleted' AND resource_id = 'key_ada'",
+                "SELECT count(*) FROM audit_log_entries WHERE type = 'api_key.deleted' AND resource_id = 'key_ada'",
                 [],
                 |r| r.get(0),
             )

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::clock::OrgClock;
 use crate::ids::ProjectId;
-use crate::sqlite::{Change, SqliteStore, org_seq, set_org_clock};
+use crate::sqlite::{Change, SqliteStore, move_pending_entries, org_seq, set_org_clock};
 use crate::{OrgId, StoreError};
 
 /// A column of a state table.
@@ -357,6 +357,7 @@ impl SnapshotStore for SqliteStore {
     async fn reset(&self, org: &OrgId) -> Result<(), StoreError> {
         let org_id = org.clone();
         self.change(org, move |change| {
+            move_pending_entries(change.tx)?;
             empty_state(change)?;
             change.tx.execute(
                 "INSERT INTO projects (org, id, name, created_at, is_default) \
@@ -377,6 +378,7 @@ impl SnapshotStore for SqliteStore {
     ) -> Result<SnapshotInfo, StoreError> {
         let name = name.clone();
         self.change(org, move |change| {
+            move_pending_entries(change.tx)?;
             with_large_cache(change, |change| save(change, &name))
         })
         .await
@@ -409,6 +411,7 @@ impl SnapshotStore for SqliteStore {
         self.change(org, move |change| {
             let (seq, info, clock) = snapshot_of(change.tx, change.org, &name)?
                 .ok_or_else(|| no_such_snapshot(&name))?;
+            move_pending_entries(change.tx)?;
             // A parent row that differs goes and comes back while its unchanged children stay:
             // foreign keys are checked once the restore is whole.
             change.tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
