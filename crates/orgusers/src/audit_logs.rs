@@ -36,6 +36,9 @@ struct ListArgs {
     /// Only entries made by this admin key (or user) id; repeatable.
     #[arg(long = "actor", value_name = "ID")]
     actor_ids: Vec<String>,
+    /// Only entries made by a key whose owning user had this email (any case); repeatable.
+    #[arg(long = "actor-email", value_name = "EMAIL")]
+    actor_emails: Vec<String>,
     /// Only entries at or after this time: Unix seconds or RFC 3339.
     #[arg(long, value_name = "TIME", value_parser = moment)]
     since: Option<i64>,
@@ -67,7 +70,7 @@ pub async fn run(args: AuditLogsArgs) -> anyhow::Result<()> {
         until: list.until,
         event_types: list.event_types,
         actor_ids: list.actor_ids,
-        actor_emails: Vec::new(),
+        actor_emails: list.actor_emails,
         resource_ids: list.resource_ids,
         project_ids: list.project_ids,
     };

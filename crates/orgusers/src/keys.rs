@@ -3,7 +3,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use clap::{Args, Subcommand};
-use orgusers_store::AdminKey;
+use orgusers_store::keys::owner_named;
+use orgusers_store::{AdminKey, StoreError};
 
 use crate::{OrgArgs, StoreArgs};
 
@@ -26,6 +27,10 @@ pub struct CreateArgs {
     /// A name to recognise the key by.
     #[arg(long, default_value = "admin key")]
     name: String,
+    /// The user of the organization who owns the key, by id or email: the key's `owner`, and
+    /// the actor's user of the audit log entries its changes write. None by default.
+    #[arg(long, value_name = "USER")]
+    owner: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -54,9 +59,29 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<()> {
             let org = store
                 .ensure_organization(args.org.parsed()?.as_ref())
                 .await?;
+            let owner = match &args.owner {
+                None => None,
+                Some(user) => match owner_named(store.as_ref(), &org, user).await {
+                    Ok(id) => Some(id),
+                    Err(StoreError::NotFound { .. }) => {
+                        anyhow::bail!(
+                            "--owner: organization {org} has no user with id or email {user:?}"
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
             let key = AdminKey::generate();
-            let info = store.create_key(&org, &args.name, &key).await?;
-            println!("created {} ({}) for {}", info.id, info.name, info.org);
+            let info = store
+                .create_key(&org, &args.name, &key, owner.as_deref())
+                .await?;
+            match &owner {
+                Some(owner) => println!(
+                    "created {} ({}) for {}, owned by {owner}",
+                    info.id, info.name, info.org
+                ),
+                None => println!("created {} ({}) for {}", info.id, info.name, info.org),
+            }
             println!("{}", key.expose());
         }
         KeysCommand::List(args) => {

@@ -96,7 +96,7 @@ pub async fn run(args: ServeArgs, access_log: Arc<dyn AccessLog>) -> anyhow::Res
             None => {
                 let org = store.ensure_organization(None).await?;
                 let key = AdminKey::generate();
-                store.create_key(&org, "first start", &key).await?;
+                store.create_key(&org, "first start", &key, None).await?;
                 new_key = Some(key);
                 org
             }

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use orgusers_store::audit::Actor;
 use orgusers_store::body::BodyError;
 use orgusers_store::{AdminKey, Kind, OrgId};
 
@@ -25,11 +26,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone, Default)]
 pub struct OrganizationSlot(pub Arc<OnceLock<OrgId>>);
 
-/// Where [`Authenticated`] leaves the id of the admin key that opened the request, for what
-/// runs around the handler (the audit log's actor). Put in the request's extensions by the
+/// Where [`Authenticated`] leaves the admin key that opened the request and its owner's id, for
+/// what runs around the handler (the audit log's actor). Put in the request's extensions by the
 /// middleware that wants it.
 #[derive(Clone, Default)]
-pub struct ActingKeySlot(pub Arc<OnceLock<String>>);
+pub struct ActingKeySlot(pub Arc<OnceLock<Actor>>);
 
 /// The organization whose admin key authenticated the request.
 pub struct Authenticated(pub OrgId);
@@ -65,7 +66,7 @@ impl FromRequestParts<AppState> for Authenticated {
                 masked: key.masked(),
             })?;
         if let Some(slot) = parts.extensions.get::<ActingKeySlot>() {
-            let _ = slot.0.set(identity.key_id.clone());
+            let _ = slot.0.set(identity.actor());
         }
         let org = identity.org;
         // Set once per request; a second extraction would carry the same organization, and must

@@ -74,21 +74,66 @@ pub struct RecordedEvent {
     pub payload: Value,
 }
 
+/// The admin key acting in a request, and the user who owns it as the key's authentication
+/// read it (the change checks, in its own transaction, that this user is still there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `key_…`.
+    pub key_id: String,
+    /// The id of the user who owns the key, if one does.
+    pub owner_user_id: Option<String>,
+}
+
+/// What an entry records of its actor: the key, and its owner as of the change (id, email as
+/// the user has it, and that email folded, which `actor_emails` matches).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ActorColumns {
+    pub key_id: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub email_folded: Option<String>,
+}
+
+/// The owner of the acting key as a change finds it in its transaction: a live user of the
+/// organization, with its email then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActingUser {
+    pub id: String,
+    pub email: Option<String>,
+    pub email_folded: Option<String>,
+}
+
+impl ActorColumns {
+    /// The columns of `actor` whose owner was found as `user` (`None`: no owner, or one no
+    /// longer live, whose entries then name the key alone).
+    pub(crate) fn of(actor: Option<&Actor>, user: Option<&ActingUser>) -> Self {
+        let Some(actor) = actor else {
+            return Self::default();
+        };
+        Self {
+            key_id: Some(actor.key_id.clone()),
+            user_id: user.map(|u| u.id.clone()),
+            email: user.and_then(|u| u.email.clone()),
+            email_folded: user.and_then(|u| u.email_folded.clone()),
+        }
+    }
+}
+
 tokio::task_local! {
     /// The admin key acting in the current request: set by the HTTP layer around each request
     /// (filled once the key is known), read by every change that request makes.
-    static ACTOR: Arc<OnceLock<String>>;
+    static ACTOR: Arc<OnceLock<Actor>>;
 }
 
-/// Runs `f` with `actor` as where its changes find the acting admin key's id (the HTTP layer
-/// fills it when it authenticates the request). Changes made outside any such scope (import,
-/// seed, the command line's own store calls) record no actor.
-pub async fn acting_as<F: Future>(actor: Arc<OnceLock<String>>, f: F) -> F::Output {
+/// Runs `f` with `actor` as where its changes find the acting admin key (the HTTP layer fills
+/// it when it authenticates the request). Changes made outside any such scope (import, seed,
+/// the command line's own store calls) record no actor.
+pub async fn acting_as<F: Future>(actor: Arc<OnceLock<Actor>>, f: F) -> F::Output {
     ACTOR.scope(actor, f).await
 }
 
-/// The id of the admin key acting in the current task, if any.
-pub(crate) fn current_actor() -> Option<String> {
+/// The admin key acting in the current task, if any.
+pub(crate) fn current_actor() -> Option<Actor> {
     ACTOR.try_with(|slot| slot.get().cloned()).ok().flatten()
 }
 

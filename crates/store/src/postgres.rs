@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::{Client, Config, NoTls};
 
-use crate::audit::AuditEvent;
+use crate::audit::{ActingUser, Actor, ActorColumns, AuditEvent};
 use crate::clock::OrgClock;
 use crate::page::CursorKey;
 use crate::{OrgId, OrgStore, StoreError, StoreOptions, now};
@@ -51,7 +51,9 @@ pub(crate) struct Change<'c> {
     /// The organization's clock as stored when the change began (`now` is its reading).
     pub clock: OrgClock,
     /// The admin key acting (the request's), which every event records.
-    actor: Option<String>,
+    actor: Option<Actor>,
+    /// Its owner as this change found it, once looked up ([`Change::acting_user`]).
+    acting_user: Option<Option<ActingUser>>,
     events: Vec<AuditEvent>,
 }
 
@@ -70,6 +72,7 @@ impl<'c> Change<'c> {
             now: clock.reading(now()),
             clock,
             actor: crate::audit::current_actor(),
+            acting_user: None,
             events: Vec::new(),
         })
     }
@@ -79,14 +82,50 @@ impl<'c> Change<'c> {
         self.events.push(event);
     }
 
+    /// The owner of the acting key while it is a live user of the organization, read in this
+    /// transaction (so with the email it has now), once per change and only for a key that
+    /// has an owner: one read of the users' primary key.
+    pub(crate) async fn acting_user(&mut self) -> Result<Option<ActingUser>, StoreError> {
+        if let Some(found) = &self.acting_user {
+            return Ok(found.clone());
+        }
+        let owner = self.actor.as_ref().and_then(|a| a.owner_user_id.clone());
+        let found = match owner {
+            None => None,
+            Some(id) => {
+                let row = self
+                    .tx
+                    .query_opt(
+                        "SELECT email, email_folded FROM users \
+                         WHERE org_id = $1 AND id = $2 AND NOT deleted",
+                        &[&self.org.as_str(), &id],
+                    )
+                    .await?;
+                match row {
+                    None => None,
+                    Some(row) => Some(ActingUser {
+                        email: row.try_get(0)?,
+                        email_folded: row.try_get(1)?,
+                        id,
+                    }),
+                }
+            }
+        };
+        self.acting_user = Some(found.clone());
+        Ok(found)
+    }
+
     /// Appends the events and commits.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
         if !self.events.is_empty() {
+            let user = self.acting_user().await?;
+            let actor = ActorColumns::of(self.actor.as_ref(), user.as_ref());
             let insert = self
                 .tx
                 .prepare_cached(
                     "INSERT INTO audit_log (org_id, id, type, effective_at, resource_id, payload, \
-                     actor_key_id, project_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     actor_key_id, project_id, actor_user_id, actor_email, actor_email_folded) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .await?;
             let at = self.now;
@@ -103,8 +142,11 @@ impl<'c> Change<'c> {
                             &at,
                             &entry.resource_id,
                             &entry.payload,
-                            &self.actor,
+                            &actor.key_id,
                             &entry.project_id,
+                            &actor.user_id,
+                            &actor.email,
+                            &actor.email_folded,
                         ],
                     )
                     .await?;

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::audit::AuditEvent;
+use crate::audit::{ActingUser, Actor, ActorColumns, AuditEvent};
 use crate::clock::OrgClock;
 use crate::page::CursorKey;
 use crate::{OrgId, OrgStore, StoreError, now};
@@ -71,7 +71,9 @@ pub(crate) struct Change<'t> {
     /// The organization's clock as stored when the change began (`now` is its reading).
     pub clock: OrgClock,
     /// The admin key acting (the request's), which every event records.
-    actor: Option<String>,
+    actor: Option<Actor>,
+    /// Its owner as this change found it, once looked up ([`Change::acting_user`]).
+    acting_user: Option<Option<ActingUser>>,
     events: Vec<AuditEvent>,
 }
 
@@ -79,6 +81,34 @@ impl Change<'_> {
     /// Adds an event of this change.
     pub fn record(&mut self, event: AuditEvent) {
         self.events.push(event);
+    }
+
+    /// The owner of the acting key while it is a live user of the organization, read in this
+    /// transaction (so with the email it has now), once per change and only for a key that
+    /// has an owner: one read of the users' `(org, id)` index.
+    pub(crate) fn acting_user(&mut self) -> Result<Option<ActingUser>, StoreError> {
+        if let Some(found) = &self.acting_user {
+            return Ok(found.clone());
+        }
+        let owner = self.actor.as_ref().and_then(|a| a.owner_user_id.as_deref());
+        let found = match owner {
+            None => None,
+            Some(id) => self
+                .tx
+                .prepare_cached(
+                    "SELECT email, email_folded FROM users WHERE org = ?1 AND id = ?2 AND deleted = 0",
+                )?
+                .query_row(params![self.org, id], |r| {
+                    Ok(ActingUser {
+                        id: id.to_owned(),
+                        email: r.get(0)?,
+                        email_folded: r.get(1)?,
+                    })
+                })
+                .optional()?,
+        };
+        self.acting_user = Some(found.clone());
+        Ok(found)
     }
 }
 
@@ -125,19 +155,22 @@ pub(crate) fn org_seq(conn: &Connection, org: &OrgId) -> Result<i64, StoreError>
         .with_context(|| format!("organization {org} is not in the store"))?)
 }
 
-fn append_events(tx: &Transaction<'_>, change: &Change<'_>) -> Result<(), StoreError> {
-    let (org, at, events) = (change.org, change.now, &change.events);
-    if events.is_empty() {
+fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<(), StoreError> {
+    if change.events.is_empty() {
         return Ok(());
     }
+    let user = change.acting_user()?;
+    let actor = ActorColumns::of(change.actor.as_ref(), user.as_ref());
+    let (org, at, events) = (change.org, change.now, &change.events);
     // Into the table without indexes (migration V11); `seq` continues the order of both tables,
     // and the entry keeps it when it is moved.
     let mut insert = tx.prepare_cached(
         "INSERT INTO audit_log_pending \
-         (seq, org, id, type, effective_at, resource_id, payload, actor_key_id, project_id) \
+         (seq, org, id, type, effective_at, resource_id, payload, actor_key_id, project_id, \
+          actor_user_id, actor_email, actor_email_folded) \
          VALUES (max(coalesce((SELECT max(seq) FROM audit_log), 0), \
                      coalesce((SELECT max(seq) FROM audit_log_pending), 0)) + 1, \
-                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for event in events {
         // Stored in the spec's terms, as the audit log endpoint answers them.
@@ -149,8 +182,11 @@ fn append_events(tx: &Transaction<'_>, change: &Change<'_>) -> Result<(), StoreE
             at,
             entry.resource_id,
             entry.payload.to_string(),
-            change.actor,
-            entry.project_id
+            actor.key_id,
+            entry.project_id,
+            actor.user_id,
+            actor.email,
+            actor.email_folded
         ])?;
     }
     Ok(())
@@ -165,8 +201,8 @@ pub(crate) const PENDING_ENTRIES_MOVED_AT: i64 = 256;
 /// with its `seq` and id, in `seq` order. Run by a commit that finds enough of them waiting, on
 /// open, and before a reset or a snapshot works on `audit_log` alone.
 pub(crate) fn move_pending_entries(conn: &Connection) -> Result<(), StoreError> {
-    const COLUMNS: &str =
-        "seq, org, id, type, effective_at, resource_id, payload, actor_key_id, project_id";
+    const COLUMNS: &str = "seq, org, id, type, effective_at, resource_id, payload, actor_key_id, \
+                           project_id, actor_user_id, actor_email, actor_email_folded";
     conn.prepare_cached(&format!(
         "INSERT INTO audit_log ({COLUMNS}) SELECT {COLUMNS} FROM audit_log_pending ORDER BY seq"
     ))?
@@ -359,10 +395,11 @@ impl SqliteStore {
                     now: clock.reading(now()),
                     clock,
                     actor,
+                    acting_user: None,
                     events: Vec::new(),
                 };
                 let value = f(&mut change)?;
-                append_events(tx, &change)?;
+                append_events(tx, &mut change)?;
                 Ok(value)
             })();
             let succeeded = result.is_ok();
@@ -894,5 +931,81 @@ mod tests {
                 .collect::<Vec<_>>(),
             expected
         );
+    }
+
+    /// A change by an owned key records the owner (its email then) with the key, through the
+    /// move into `audit_log` too, and the keys it makes are the owner's; an owner that is no
+    /// live user is recorded as none.
+    #[tokio::test]
+    async fn owned_keys_record_their_user() {
+        use std::sync::OnceLock;
+
+        use crate::audit::{Actor, acting_as};
+        use crate::audit_logs::{ActorUser, AuditLogQuery, AuditLogStore};
+        use crate::keys::KeyStore;
+        use crate::{ImportRecord, OrgStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owners.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let lines = vec![ImportRecord::from_json_line(
+            1,
+            r#"{"id":"ann","email":"Ann@X.io","role":"owner"}"#,
+        )];
+        store
+            .import_users(&org, Box::new(lines.into_iter()))
+            .await
+            .unwrap();
+        let acting = |key: &str, owner: &str| {
+            let slot = Arc::new(OnceLock::new());
+            slot.set(Actor {
+                key_id: key.to_owned(),
+                owner_user_id: Some(owner.to_owned()),
+            })
+            .unwrap();
+            slot
+        };
+        let (made, _) = acting_as(
+            acting("key_ann", "ann"),
+            store.create_admin_key(&org, "made", None),
+        )
+        .await
+        .unwrap();
+        assert_eq!(made.owner.map(|o| o.id), Some("ann".to_owned()));
+        let (unowned, _) = acting_as(
+            acting("key_ghost", "gone"),
+            store.create_admin_key(&org, "ghost", None),
+        )
+        .await
+        .unwrap();
+        assert_eq!(unowned.owner, None);
+        let actors = || async {
+            let page = store
+                .list_audit_logs(&org, &AuditLogQuery::newest(10))
+                .await
+                .unwrap();
+            page.entries
+                .into_iter()
+                .map(|e| (e.actor_key_id, e.actor_user))
+                .collect::<Vec<_>>()
+        };
+        let expected = vec![
+            (Some("key_ghost".to_owned()), None),
+            (
+                Some("key_ann".to_owned()),
+                Some(ActorUser {
+                    id: "ann".to_owned(),
+                    email: Some("Ann@X.io".to_owned()),
+                }),
+            ),
+        ];
+        assert_eq!(actors().await, expected);
+        move_pending_entries(&connect(&path).unwrap()).unwrap();
+        assert_eq!(actors().await, expected);
+        let mut by_email = AuditLogQuery::newest(10);
+        by_email.actor_emails = Some(vec!["ann@x.IO".to_owned()]);
+        let found = store.list_audit_logs(&org, &by_email).await.unwrap();
+        assert_eq!(found.entries.len(), 1);
     }
 }

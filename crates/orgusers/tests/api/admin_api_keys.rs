@@ -25,7 +25,8 @@ on_both_stores!(
     last_used_at_is_kept,
     other_organizations_see_none_of_them,
     bad_bodies_and_queries_are_refused,
-    the_cli_manages_the_same_keys
+    the_cli_manages_the_same_keys,
+    an_owned_key_shows_its_user_as_owner
 );
 
 on_fresh_stores!(deletion_reaches_every_instance_within_a_second);
@@ -465,4 +466,51 @@ async fn the_cli_manages_the_same_keys(app: TestApp) {
     let deleted = ok(&cli(&app, &["admin-keys", "delete", &id, "--yes"]));
     assert!(deleted.contains(&id), "{deleted}");
     assert_eq!(app.get(&key_path(&id)).await.status, 404);
+}
+
+/// A key owned by a user shows that user as its `owner` in every answer, and so do the keys it
+/// makes; keys no user owns keep the operator's owner; a deleted user owns no key.
+async fn an_owned_key_shows_its_user_as_owner(app: TestApp) {
+    app.import(&[user_line(
+        "user-ann",
+        "ann@example.com",
+        1_700_000_000,
+        "reader",
+    )])
+    .await;
+    let value = orgusers_store::AdminKey::generate();
+    let owned = app
+        .store
+        .create_key(&app.org, "ann's", &value, Some("user-ann"))
+        .await
+        .unwrap();
+    let ann = json!({"type": "user", "object": "organization.user", "id": "user-ann",
+                     "name": "Name of user-ann", "created_at": 1_700_000_000, "role": "reader"});
+    let operator = json!({"type": "service_account", "object": "organization.service_account",
+                          "name": "orgusers operator", "role": "owner"});
+    let read = app.get(&key_path(&owned.id)).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["owner"], ann);
+    let made = create_as(&app, value.expose(), json!({ "name": "made by ann's" })).await;
+    assert_eq!(made["owner"], ann);
+    let unowned = create(&app, "made by the operator's").await;
+    assert_eq!(unowned["owner"], operator);
+    let list = app.get(&format!("{KEYS}?limit=100")).await;
+    let owner_of = |id: &str| {
+        list.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id)
+            .map(|k| k["owner"].clone())
+    };
+    assert_eq!(owner_of(&owned.id), Some(ann.clone()));
+    assert_eq!(owner_of(&id_of(&made)), Some(ann));
+    assert_eq!(owner_of(&id_of(&unowned)), Some(operator.clone()));
+    assert_eq!(owner_of(&own_key_id(&app).await), Some(operator.clone()));
+
+    let deleted = app.delete("/v1/organization/users/user-ann").await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(app.get(&key_path(&owned.id)).await.body["owner"], operator);
+    assert_eq!(app.get_as(value.expose(), USERS).await.status, 200);
 }

@@ -130,7 +130,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>
         return Ok(None);
     };
     if let Some(slot) = parts.extensions.get::<ActingKeySlot>() {
-        let _ = slot.0.set(identity.key_id.clone());
+        let _ = slot.0.set(identity.actor());
     }
     let key_name = match store.get_admin_key(&identity.org, &identity.key_id).await {
         Ok(record) if !record.name.is_empty() => record.name,

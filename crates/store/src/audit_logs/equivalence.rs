@@ -1,12 +1,14 @@
 //! The pages of both backends against the same entries filtered and ordered here: every filter
 //! with several values (split into arms or not), time ranges, cursors and both directions.
+//! Actors are keys with or without an owning user; one user's id is also a key's.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{AuditCursor, AuditLogEntry, AuditLogQuery, AuditLogStore, TimeRange};
+use super::{ActorUser, AuditCursor, AuditLogEntry, AuditLogQuery, AuditLogStore, TimeRange};
 use crate::OrgId;
+use crate::domain::fold_email;
 
 const TYPES: &[&str] = &[
     "user.added",
@@ -17,6 +19,30 @@ const TYPES: &[&str] = &[
 ];
 const RESOURCES: &[&str] = &["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
 const ACTORS: &[&str] = &["key_a", "key_b", "key_c", "key_d"];
+/// The owners an acting key may have had: `key_c` is also a key's id, and one has no email.
+const OWNERS: &[(&str, Option<&str>)] = &[
+    ("user-ann", Some("Ann@Example.com")),
+    ("user-bob", Some("bob@example.com")),
+    ("key_c", Some("kc@example.com")),
+    ("user-noemail", None),
+];
+/// What `actor_ids` asks for: key ids and user ids.
+const ACTOR_IDS: &[&str] = &[
+    "key_a",
+    "key_b",
+    "key_c",
+    "key_d",
+    "user-ann",
+    "user-bob",
+    "user-noemail",
+];
+/// What `actor_emails` asks for, in any case.
+const EMAILS: &[&str] = &[
+    "ann@example.com",
+    "ANN@example.COM",
+    "bob@example.com",
+    "kc@example.com",
+];
 /// `proj_gone` names no project of the store: its entries show no name.
 const PROJECTS: &[&str] = &["proj_a", "proj_b", "proj_c", "proj_gone"];
 
@@ -49,6 +75,8 @@ pub(super) struct Written {
     pub effective_at: i64,
     pub resource_id: &'static str,
     pub actor_key_id: Option<&'static str>,
+    /// The acting key's owner then: id and email.
+    pub actor_user: Option<(&'static str, Option<&'static str>)>,
     pub project_id: Option<&'static str>,
 }
 
@@ -56,20 +84,38 @@ impl Written {
     pub(super) fn payload(&self) -> String {
         json!({ "id": self.resource_id }).to_string()
     }
+
+    fn actor_user_id(&self) -> Option<&'static str> {
+        self.actor_user.map(|(id, _)| id)
+    }
+
+    fn actor_email(&self) -> Option<&'static str> {
+        self.actor_user.and_then(|(_, email)| email)
+    }
 }
 
 /// `count` entries over 40 seconds, several in most seconds, not written in time order.
 pub(super) fn entries(count: usize) -> Vec<Written> {
     let mut random = Seeded(0x9e37_79b9_7f4a_7c15);
     (0..count)
-        .map(|seq| Written {
-            seq,
-            id: format!("audit_log-{seq:024}"),
-            event_type: random.pick(TYPES),
-            effective_at: 1_000 + random.below(40) as i64,
-            resource_id: random.pick(RESOURCES),
-            actor_key_id: (!random.chance(20)).then(|| random.pick(ACTORS)),
-            project_id: (!random.chance(30)).then(|| random.pick(PROJECTS)),
+        .map(|seq| {
+            let event_type = random.pick(TYPES);
+            let effective_at = 1_000 + random.below(40) as i64;
+            let resource_id = random.pick(RESOURCES);
+            let actor_key_id = (!random.chance(20)).then(|| random.pick(ACTORS));
+            let project_id = (!random.chance(30)).then(|| random.pick(PROJECTS));
+            let owned = actor_key_id.is_some() && random.chance(50);
+            let actor_user = owned.then(|| OWNERS[random.below(OWNERS.len())]);
+            Written {
+                seq,
+                id: format!("audit_log-{seq:024}"),
+                event_type,
+                effective_at,
+                resource_id,
+                actor_key_id,
+                actor_user,
+                project_id,
+            }
         })
         .collect()
 }
@@ -80,7 +126,12 @@ pub(super) fn project_names() -> Vec<(&'static str, &'static str)> {
 }
 
 fn values(random: &mut Seeded, from: &[&str]) -> Option<Vec<String>> {
-    if !random.chance(45) {
+    values_in(random, from, 45)
+}
+
+/// [`values`] for `percent` of the queries.
+fn values_in(random: &mut Seeded, from: &[&str], percent: usize) -> Option<Vec<String>> {
+    if !random.chance(percent) {
         return None;
     }
     // Sometimes none (no entry matches), a repeat, or one no entry has.
@@ -106,7 +157,9 @@ fn random_query(random: &mut Seeded, written: &[Written]) -> AuditLogQuery {
     };
     query.event_types = values(random, TYPES);
     query.resource_ids = values(random, RESOURCES);
-    query.actor_ids = values(random, ACTORS);
+    query.actor_ids = values(random, ACTOR_IDS);
+    // Fewer entries have an email, so fewer queries ask for one: most still admit some.
+    query.actor_emails = values_in(random, EMAILS, 20);
     query.project_ids = values(random, PROJECTS);
     if random.chance(10) {
         // Any entry, matching the filters or not.
@@ -127,6 +180,17 @@ fn admits(list: &Option<Vec<String>>, value: Option<&str>) -> bool {
     }
 }
 
+/// Whether `email` is one of `list`'s, compared case-insensitively.
+fn admits_email(list: &Option<Vec<String>>, email: Option<&str>) -> bool {
+    match list {
+        None => true,
+        Some(list) => email.is_some_and(|email| {
+            list.iter()
+                .any(|listed| fold_email(listed) == fold_email(email))
+        }),
+    }
+}
+
 /// The entries `query`'s filters admit, newest first (the cursor not applied).
 fn filtered(written: &[Written], query: &AuditLogQuery) -> Vec<AuditLogEntry> {
     let range = query.effective_at;
@@ -140,7 +204,12 @@ fn filtered(written: &[Written], query: &AuditLogQuery) -> Vec<AuditLogEntry> {
                 && range.lte.is_none_or(|at| w.effective_at <= at)
                 && admits(&query.event_types, Some(w.event_type))
                 && admits(&query.resource_ids, Some(w.resource_id))
-                && admits(&query.actor_ids, w.actor_key_id)
+                && (admits(&query.actor_ids, w.actor_key_id)
+                    || admits(&query.actor_ids, w.actor_user.map(|(id, _)| id)))
+                && admits_email(
+                    &query.actor_emails,
+                    w.actor_user.and_then(|(_, email)| email),
+                )
                 && admits(&query.project_ids, w.project_id)
         })
         .collect();
@@ -154,7 +223,10 @@ fn filtered(written: &[Written], query: &AuditLogQuery) -> Vec<AuditLogEntry> {
                 .project_id
                 .map(|id| (id.to_owned(), names.get(id).map(|name| (*name).to_owned()))),
             actor_key_id: w.actor_key_id.map(str::to_owned),
-            actor_user: None,
+            actor_user: w.actor_user.map(|(id, email)| ActorUser {
+                id: id.to_owned(),
+                email: email.map(str::to_owned),
+            }),
             payload: serde_json::from_str(&w.payload()).unwrap(),
         })
         .collect()
@@ -310,7 +382,9 @@ async fn sqlite_pages_are_the_filtered_entries_in_order() {
             tx.execute(
                 &format!(
                     "INSERT INTO {table} (seq, org, id, type, effective_at, resource_id, \
-                     payload, actor_key_id, project_id) VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                     payload, actor_key_id, project_id, actor_user_id, actor_email, \
+                     actor_email_folded) \
+                     VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12)"
                 ),
                 rusqlite::params![
                     seq,
@@ -321,7 +395,10 @@ async fn sqlite_pages_are_the_filtered_entries_in_order() {
                     w.payload(),
                     w.actor_key_id,
                     w.project_id,
-                    i64::try_from(n).unwrap() + 1
+                    i64::try_from(n).unwrap() + 1,
+                    w.actor_user_id(),
+                    w.actor_email(),
+                    w.actor_email().map(fold_email)
                 ],
             )
             .unwrap();
@@ -372,7 +449,8 @@ async fn postgres_pages_are_the_filtered_entries_in_order() {
         for w in &written {
             tx.execute(
                 "INSERT INTO audit_log (org_id, id, type, effective_at, resource_id, payload, \
-                 actor_key_id, project_id) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8)",
+                 actor_key_id, project_id, actor_user_id, actor_email, actor_email_folded) \
+                 VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11)",
                 &[
                     &org.as_str(),
                     &w.id,
@@ -382,6 +460,9 @@ async fn postgres_pages_are_the_filtered_entries_in_order() {
                     &w.payload(),
                     &w.actor_key_id,
                     &w.project_id,
+                    &w.actor_user_id(),
+                    &w.actor_email(),
+                    &w.actor_email().map(fold_email),
                 ],
             )
             .await

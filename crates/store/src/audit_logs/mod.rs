@@ -10,6 +10,7 @@ use orgusers_api::render::{AuditLogFields, AuditLogListWriter};
 use serde_json::{Map, Value, json};
 
 use crate::audit::AuditEvent;
+use crate::domain::fold_email;
 use crate::{OrgId, StoreError};
 
 #[cfg(test)]
@@ -218,9 +219,10 @@ pub struct AuditLogQuery {
     pub effective_at: TimeRange,
     /// `event_types[]`: values of [`EVENT_TYPES`].
     pub event_types: Option<Vec<String>>,
-    /// `actor_ids[]`: acting admin key ids (or their owners' user ids).
+    /// `actor_ids[]`: acting admin key ids, or their owners' user ids.
     pub actor_ids: Option<Vec<String>>,
-    /// `actor_emails[]`: emails of the acting keys' owners.
+    /// `actor_emails[]`: emails of the acting keys' owners when they acted, compared
+    /// case-insensitively.
     pub actor_emails: Option<Vec<String>>,
     /// `resource_ids[]`: what the entries are about.
     pub resource_ids: Option<Vec<String>>,
@@ -269,7 +271,7 @@ pub struct AuditLogEntry {
     pub project: Option<(String, Option<String>)>,
     /// The admin key whose request made the change.
     pub actor_key_id: Option<String>,
-    /// The owner of that key, when it has one.
+    /// The owner of that key when the change was made, when it had one (its email then).
     pub actor_user: Option<ActorUser>,
     /// The type's payload fields.
     pub payload: Value,
@@ -294,6 +296,8 @@ pub(crate) struct StoredEntry {
     pub project_id: Option<String>,
     pub project_name: Option<String>,
     pub actor_key_id: Option<String>,
+    pub actor_user_id: Option<String>,
+    pub actor_email: Option<String>,
     pub payload: String,
 }
 
@@ -308,7 +312,10 @@ impl StoredEntry {
                 .as_deref()
                 .map(|id| (id, self.project_name.as_deref())),
             actor_key_id: self.actor_key_id.as_deref(),
-            actor_user: None,
+            actor_user: self
+                .actor_user_id
+                .as_deref()
+                .map(|id| (id, self.actor_email.as_deref())),
             payload: &self.payload,
         }
     }
@@ -322,7 +329,10 @@ impl StoredEntry {
             effective_at: self.effective_at,
             project: self.project_id.map(|id| (id, self.project_name)),
             actor_key_id: self.actor_key_id,
-            actor_user: None,
+            actor_user: self.actor_user_id.map(|id| ActorUser {
+                id,
+                email: self.actor_email,
+            }),
             payload,
         })
     }
@@ -652,115 +662,42 @@ pub(crate) struct Dialect {
     pub unordered: bool,
 }
 
-/// A list filter of the query, with the column it tests and the index that holds its values
-/// in list order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListFilter {
-    Resource,
-    Project,
-    EventType,
+/// The most arms a split filter is read as; a longer list stays one `IN`, where sorting what it
+/// matches costs less than that many index walks.
+const MAX_ARMS: usize = 16;
+
+/// How a filter's value matches an entry.
+#[derive(Debug, Clone, Copy)]
+enum Match {
+    /// The column equals the value; the index holds each value's rows in list order.
+    Column(&'static str, &'static str),
+    /// `actor_ids`: the acting key's id or its owner's user id equals the value.
     Actor,
 }
 
-impl ListFilter {
-    /// The order in which filters may lead a read, the most selective first: a resource has
-    /// few entries, a project more, an event type more again, and an organization has few admin
-    /// keys, so one key's entries are most of the log.
-    const LEAD_ORDER: [Self; 4] = [Self::Resource, Self::Project, Self::EventType, Self::Actor];
-
-    fn column(self) -> &'static str {
+impl Match {
+    /// How many arms (index walks) one value is read as when the filter leads.
+    fn arms_per_value(self) -> usize {
         match self {
-            Self::Resource => "a.resource_id",
-            Self::Project => "a.project_id",
-            Self::EventType => "a.type",
-            Self::Actor => "a.actor_key_id",
-        }
-    }
-
-    fn index(self) -> &'static str {
-        match self {
-            Self::Resource => "audit_log_by_resource",
-            Self::Project => "audit_log_by_project",
-            Self::EventType => "audit_log_by_type",
-            Self::Actor => "audit_log_by_actor",
-        }
-    }
-
-    fn of(self, query: &AuditLogQuery) -> &Option<Vec<String>> {
-        match self {
-            Self::Resource => &query.resource_ids,
-            Self::Project => &query.project_ids,
-            Self::EventType => &query.event_types,
-            Self::Actor => &query.actor_ids,
-        }
-    }
-
-    fn of_mut(self, query: &mut AuditLogQuery) -> &mut Option<Vec<String>> {
-        match self {
-            Self::Resource => &mut query.resource_ids,
-            Self::Project => &mut query.project_ids,
-            Self::EventType => &mut query.event_types,
-            Self::Actor => &mut query.actor_ids,
+            Self::Column(..) => 1,
+            Self::Actor => 2,
         }
     }
 }
-
-/// The filter whose index a read walks, with its distinct values in the order given (an arm
-/// per repeated value would read its rows twice).
-struct Lead {
-    filter: ListFilter,
-    values: Vec<String>,
-}
-
-/// The first filter of [`ListFilter::LEAD_ORDER`] with 1 to [`MAX_ARMS`] distinct values.
-fn lead_of(query: &AuditLogQuery) -> Option<Lead> {
-    ListFilter::LEAD_ORDER.into_iter().find_map(|filter| {
-        let mut values: Vec<String> = Vec::new();
-        for value in filter.of(query).iter().flatten() {
-            if !values.contains(value) {
-                values.push(value.clone());
-            }
-        }
-        (1..=MAX_ARMS)
-            .contains(&values.len())
-            .then_some(Lead { filter, values })
-    })
-}
-
-/// `query` as one query per value of its leading filter (itself when no filter leads or the
-/// filter has one value): each is read from its index in order, and their pages merged give
-/// `query`'s page. SQLite runs them one by one rather than as one compound statement, whose
-/// merge builds temporary sort tables on every read.
-pub(crate) fn split_by_lead(query: &AuditLogQuery) -> Vec<AuditLogQuery> {
-    let Some(lead) = lead_of(query).filter(|lead| lead.values.len() > 1) else {
-        return vec![query.clone()];
-    };
-    lead.values
-        .into_iter()
-        .map(|value| {
-            let mut one = query.clone();
-            *lead.filter.of_mut(&mut one) = Some(vec![value]);
-            one
-        })
-        .collect()
-}
-
-/// The most values of one filter read as separate arms; a longer list stays one `IN`, where
-/// sorting what it matches costs less than that many index walks.
-const MAX_ARMS: usize = 16;
 
 /// The statement that reads one page's rows (and the one after it, which says whether more
 /// follow), with its values in placeholder order. Its columns are `id, type, effective_at,
-/// project_id, actor_key_id, payload, seq`; the project's name is read after, once per page
-/// ([`StoredPage::projects`]), instead of a join per row.
+/// project_id, actor_key_id, payload, seq, actor_user_id, actor_email`; the project's name is
+/// read after, once per page ([`StoredPage::projects`]), instead of a join per row.
 ///
 /// Each value of a filter has its rows in list order in that filter's index (after the range
 /// of the cursor and `effective_at`), while several values in an `IN` are not in one order, so
 /// the planner walks the time index instead and tests every row. So the first filter of
-/// `resource_ids`, `project_ids`, `actor_ids`, `event_types` (the most selective first) with 1
-/// to [`MAX_ARMS`] distinct values leads: one value is read from its index, several as one arm
-/// per value, each limited in its index's order, and the arms' few rows are merged by the outer
-/// `ORDER BY`. The other filters are tested on the rows read.
+/// `resource_ids`, `project_ids`, `actor_ids`, `actor_emails`, `event_types` (the most
+/// selective first) with 1 to [`MAX_ARMS`] arms leads: one arm is read from its index, several
+/// as one arm each, limited in its index's order, and the arms' few rows are merged by the
+/// outer `ORDER BY`. An `actor_ids` value is two arms, a key id and a user id (8 values at
+/// most). The other filters are tested on the rows read.
 pub(crate) struct PageSql {
     /// The statement.
     pub sql: String,
@@ -778,6 +715,22 @@ impl PageSql {
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &Dialect,
+    ) -> Self {
+        Self::build(query, org, cursor, dialect, None)
+    }
+
+    /// How many arms [`PageSql::of`] reads `query` as (0 when no filter leads).
+    fn arm_count(query: &AuditLogQuery) -> usize {
+        Lead::of(query).map_or(0, |lead| lead.arms().len())
+    }
+
+    /// `query`'s statement; with `only_arm`, the statement of that arm of the lead alone.
+    fn build(
+        query: &AuditLogQuery,
+        org: Bound,
+        cursor: Option<(i64, i64)>,
+        dialect: &Dialect,
+        only_arm: Option<usize>,
     ) -> Self {
         let mut values = Vec::new();
         let mut bind = |value: Bound| {
@@ -807,42 +760,46 @@ impl PageSql {
                 conditions.push_str(&format!(" AND a.effective_at {operator} {mark}"));
             }
         }
-        // The filter whose index is read, unless the table is read whole.
+        let lists = filter_lists(query);
+        // The filter whose indexes are read, unless the table is read whole.
         let lead = if dialect.unordered {
             None
         } else {
-            lead_of(query)
+            Lead::of(query)
         };
-        for filter in ListFilter::LEAD_ORDER {
-            let Some(list) = filter.of(query) else {
-                continue;
-            };
-            if lead.as_ref().is_some_and(|lead| lead.filter == filter) {
+        for (n, (list, matching)) in lists.iter().enumerate() {
+            let Some(list) = list else { continue };
+            if lead.as_ref().is_some_and(|lead| lead.list == n) {
                 continue;
             }
-            let column = filter.column();
             let marks: Vec<String> = list
                 .iter()
                 .map(|value| bind(Bound::Text(value.clone())))
                 .collect();
             if marks.is_empty() {
                 conditions.push_str(" AND 1 = 0");
-            } else {
-                conditions.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+                continue;
+            }
+            let marks = marks.join(", ");
+            match matching {
+                Match::Column(column, _) => {
+                    conditions.push_str(&format!(" AND {column} IN ({marks})"));
+                }
+                // Not split, an id matches either column: no one index holds both.
+                Match::Actor => conditions.push_str(&format!(
+                    " AND (a.actor_key_id IN ({marks}) OR a.actor_user_id IN ({marks}))"
+                )),
             }
         }
         if query.tenant_only {
             // Every entry orgusers writes is scoped to the organization, none to a tenant.
             conditions.push_str(" AND 1 = 0");
         }
-        if query.actor_emails.is_some() {
-            // Admin keys of orgusers have no owning user yet, so no entry has an actor email.
-            conditions.push_str(" AND 1 = 0");
-        }
+        let columns = "a.id, a.type, a.effective_at, a.project_id, a.actor_key_id";
         if dialect.unordered {
             let sql = format!(
-                "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, \
-                 {} AS payload, a.seq FROM {} AS a WHERE {conditions}",
+                "SELECT {columns}, {} AS payload, a.seq, a.actor_user_id, a.actor_email \
+                 FROM {} AS a WHERE {conditions}",
                 dialect.payload, dialect.table
             );
             return Self {
@@ -851,48 +808,62 @@ impl PageSql {
                 ascending,
             };
         }
+        // The lead's arms: the index each reads and the condition that keeps it to one value.
+        let arms = lead.map_or_else(Vec::new, |lead| lead.arms());
+        let arms: Vec<(&str, LeadArm)> = match only_arm {
+            Some(n) => arms.into_iter().skip(n).take(1).collect(),
+            None => arms,
+        };
         let fetch = i64::try_from(query.limit)
             .unwrap_or(i64::MAX)
             .saturating_add(1);
         let limit = bind(Bound::Int(fetch));
         let order = if ascending { "ASC" } else { "DESC" };
-        let arm = |index: Option<&str>, extra: &str| {
+        let mut arm = |index: Option<&str>, lead: Option<LeadArm>| {
             let hint = match index {
                 Some(index) if dialect.index_hints => format!(" INDEXED BY {index}"),
                 _ => String::new(),
             };
+            let extra = match lead {
+                None => String::new(),
+                Some(LeadArm::Equal(column, value)) => {
+                    format!(" AND {column} = {}", bind(Bound::Text(value)))
+                }
+                Some(LeadArm::ActorUser(value, all)) => {
+                    let mark = bind(Bound::Text(value));
+                    let all: Vec<String> =
+                        all.into_iter().map(|id| bind(Bound::Text(id))).collect();
+                    format!(
+                        " AND a.actor_user_id = {mark} AND (a.actor_key_id IS NULL \
+                         OR a.actor_key_id NOT IN ({}))",
+                        all.join(", ")
+                    )
+                }
+            };
             format!(
-                "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, \
-                 {} AS payload, a.seq FROM {} AS a{hint} WHERE {conditions}{extra} \
+                "SELECT {columns}, {} AS payload, a.seq, a.actor_user_id, a.actor_email \
+                 FROM {} AS a{hint} WHERE {conditions}{extra} \
                  ORDER BY a.effective_at {order}, a.seq {order} LIMIT {limit}",
                 dialect.payload, dialect.table
             )
         };
-        let sql = match lead {
-            None => arm(None, ""),
-            Some(Lead { filter, mut values }) if values.len() == 1 => {
-                let mark = bind(Bound::Text(values.remove(0)));
-                arm(
-                    Some(filter.index()),
-                    &format!(" AND {} = {mark}", filter.column()),
-                )
+        let sql = match arms.len() {
+            0 => arm(None, None),
+            1 => {
+                let (index, lead) = arms
+                    .into_iter()
+                    .next()
+                    .map_or(("", None), |(i, l)| (i, Some(l)));
+                arm(Some(index), lead)
             }
-            Some(Lead {
-                filter,
-                values: distinct,
-            }) => {
-                let (column, index) = (filter.column(), filter.index());
+            _ => {
                 // Each limited arm is a subquery: SQLite takes no ORDER BY or LIMIT on an arm
                 // of a compound itself.
-                let arms: Vec<String> = distinct
+                let arms: Vec<String> = arms
                     .into_iter()
                     .enumerate()
-                    .map(|(n, value)| {
-                        let mark = bind(Bound::Text(value));
-                        format!(
-                            "SELECT * FROM ({}) AS arm{n}",
-                            arm(Some(index), &format!(" AND {column} = {mark}"))
-                        )
+                    .map(|(n, (index, lead))| {
+                        format!("SELECT * FROM ({}) AS arm{n}", arm(Some(index), Some(lead)))
                     })
                     .collect();
                 format!(
@@ -907,6 +878,127 @@ impl PageSql {
             ascending,
         }
     }
+
+    /// The statements that read `query`'s page one arm each (one, when no filter leads or its
+    /// lead is one arm): each is read from its index in order, and their rows merged give the
+    /// page. SQLite runs these rather than [`PageSql::of`]'s compound statement, whose merge
+    /// builds temporary sort tables on every read.
+    pub(crate) fn arms(
+        query: &AuditLogQuery,
+        org: Bound,
+        cursor: Option<(i64, i64)>,
+        dialect: &Dialect,
+    ) -> Vec<Self> {
+        let count = Self::arm_count(query);
+        if count <= 1 {
+            return vec![Self::build(query, org, cursor, dialect, None)];
+        }
+        (0..count)
+            .map(|n| Self::build(query, org.clone(), cursor, dialect, Some(n)))
+            .collect()
+    }
+}
+
+/// The list filters of `query`, in the order they may lead a read, the most selective first:
+/// a resource has few entries, a project more, an event type more again; an organization has
+/// few admin keys and fewer owners, so one key's (or one owner's) entries are most of the log.
+/// `actor_emails` are folded, as the users' `emails` filter compares them.
+fn filter_lists(query: &AuditLogQuery) -> [(Option<Vec<String>>, Match); 5] {
+    let emails = query
+        .actor_emails
+        .as_ref()
+        .map(|emails| emails.iter().map(|email| fold_email(email)).collect());
+    [
+        (
+            query.resource_ids.clone(),
+            Match::Column("a.resource_id", "audit_log_by_resource"),
+        ),
+        (
+            query.project_ids.clone(),
+            Match::Column("a.project_id", "audit_log_by_project"),
+        ),
+        (
+            query.event_types.clone(),
+            Match::Column("a.type", "audit_log_by_type"),
+        ),
+        (
+            emails,
+            Match::Column("a.actor_email_folded", "audit_log_by_actor_email"),
+        ),
+        (query.actor_ids.clone(), Match::Actor),
+    ]
+}
+
+/// The filter whose indexes a read walks: the first of [`filter_lists`] whose distinct values
+/// (in the order given: an arm per repeated value would read its rows twice) make 1 to
+/// [`MAX_ARMS`] arms.
+struct Lead {
+    /// Its place in [`filter_lists`].
+    list: usize,
+    matching: Match,
+    values: Vec<String>,
+}
+
+impl Lead {
+    fn of(query: &AuditLogQuery) -> Option<Self> {
+        filter_lists(query)
+            .into_iter()
+            .enumerate()
+            .find_map(|(list, (values, matching))| {
+                let mut distinct: Vec<String> = Vec::new();
+                for value in values.into_iter().flatten() {
+                    if !distinct.contains(&value) {
+                        distinct.push(value);
+                    }
+                }
+                (1..=MAX_ARMS / matching.arms_per_value())
+                    .contains(&distinct.len())
+                    .then_some(Self {
+                        list,
+                        matching,
+                        values: distinct,
+                    })
+            })
+    }
+
+    /// The index each arm reads and the condition that keeps it to one value.
+    fn arms(&self) -> Vec<(&'static str, LeadArm)> {
+        match self.matching {
+            Match::Column(column, index) => self
+                .values
+                .iter()
+                .map(|value| (index, LeadArm::Equal(column, value.clone())))
+                .collect(),
+            // Each id is read as a key id and as a user id, from each column's index. An entry
+            // whose key is one of the ids is its key arm's alone, so that no entry comes twice
+            // (a key id that is also a user id).
+            Match::Actor => self
+                .values
+                .iter()
+                .flat_map(|value| {
+                    [
+                        (
+                            "audit_log_by_actor",
+                            LeadArm::Equal("a.actor_key_id", value.clone()),
+                        ),
+                        (
+                            "audit_log_by_actor_user",
+                            LeadArm::ActorUser(value.clone(), self.values.clone()),
+                        ),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The condition that keeps one arm of a leading filter to one value.
+enum LeadArm {
+    /// The column equals the value.
+    Equal(&'static str, String),
+    /// `actor_ids` as a user id: the owner is the value, and the key none of the values (those
+    /// entries are the key arms').
+    ActorUser(String, Vec<String>),
 }
 
 /// The audit log, per backend.

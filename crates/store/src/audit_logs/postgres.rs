@@ -92,6 +92,8 @@ impl PostgresStore {
                 project_id: row.try_get(3)?,
                 project_name: None,
                 actor_key_id: row.try_get(4)?,
+                actor_user_id: row.try_get(7)?,
+                actor_email: row.try_get(8)?,
                 payload: row.try_get(5)?,
             });
         }

@@ -7,9 +7,11 @@ use async_trait::async_trait;
 use orgusers_api::admin_api_keys::{ADMIN_API_KEY_OBJECT, AdminApiKey, AdminApiKeyOwner};
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{Actor, AuditEvent};
 use crate::page::{FirstQuery, NextPage, Position, SortOrder, fetched_page};
-use crate::{AdminKey, InvalidValue, KeyHash, Kind, OrgId, StoreError};
+use crate::{
+    AdminKey, EmailFilter, InvalidValue, KeyHash, Kind, OrgId, StoreError, UserQuery, UserStore,
+};
 
 /// Longest lifetime `expires_in_seconds` may give a key: a year.
 pub const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
@@ -50,9 +52,24 @@ pub struct AdminKeyRecord {
     pub expires_at: Option<i64>,
     /// Unix seconds of the last use, kept at most once a minute per server.
     pub last_used_at: Option<i64>,
+    /// The user who owns it, while that user is live in the organization.
+    pub owner: Option<KeyOwner>,
 }
 
-/// The name of the owner every admin key shows: keys of orgusers belong to whoever runs it
+/// The user who owns an admin key, as the key's `owner` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOwner {
+    /// The user's id.
+    pub id: String,
+    /// The user's name.
+    pub name: Option<String>,
+    /// When the user was added to the organization (Unix seconds).
+    pub added_at: i64,
+    /// The user's role in the organization: `owner` or `reader`.
+    pub role: String,
+}
+
+/// The name of the owner a key no user owns shows: such keys belong to whoever runs orgusers
 /// (docs/decisions.md, "Admin API keys over HTTP").
 pub const KEY_OWNER_NAME: &str = "orgusers operator";
 
@@ -72,20 +89,60 @@ impl AdminKeyRecord {
             created_at: self.created_at,
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
-            // No user owns an admin key of orgusers: the first ones are made by `serve` or
-            // `orgusers keys`, and every other one by a key that descends from those. The owner
-            // shown is that operator, as a service-style owner with no id that would name
-            // nothing in the directory.
-            owner: AdminApiKeyOwner {
-                kind: Some("service_account".to_owned()),
-                object: Some("organization.service_account".to_owned()),
-                id: None,
-                name: Some(KEY_OWNER_NAME.to_owned()),
-                created_at: None,
-                role: Some("owner".to_owned()),
+            owner: match &self.owner {
+                Some(user) => AdminApiKeyOwner {
+                    kind: Some("user".to_owned()),
+                    object: Some("organization.user".to_owned()),
+                    id: Some(user.id.clone()),
+                    name: user.name.clone(),
+                    created_at: Some(user.added_at),
+                    role: Some(user.role.clone()),
+                },
+                // A key no user owns was made by `serve` or `orgusers keys`, or by a key that
+                // descends from those: the owner shown is that operator, as a service-style
+                // owner with no id that would name nothing in the directory.
+                None => AdminApiKeyOwner {
+                    kind: Some("service_account".to_owned()),
+                    object: Some("organization.service_account".to_owned()),
+                    id: None,
+                    name: Some(KEY_OWNER_NAME.to_owned()),
+                    created_at: None,
+                    role: Some("owner".to_owned()),
+                },
             },
         }
     }
+}
+
+/// The id of the user of `org` that `user` names: its id, or else its email (compared
+/// case-insensitively, as everywhere). The owner `orgusers keys create --owner` gives a key.
+pub async fn owner_named(
+    store: &(impl UserStore + ?Sized),
+    org: &OrgId,
+    user: &str,
+) -> Result<String, StoreError> {
+    match store.get_user(org, user).await {
+        Ok(found) => return Ok(found.id),
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    if let Ok(emails) = EmailFilter::new([user]) {
+        let query = UserQuery {
+            limit: 1,
+            after: None,
+            emails: Some(emails),
+        };
+        if let Some(found) = store
+            .list_users(org, &query)
+            .await?
+            .users
+            .into_iter()
+            .next()
+        {
+            return Ok(found.id);
+        }
+    }
+    Err(StoreError::not_found(Kind::User, user))
 }
 
 /// `No such admin API key: <id>`.
@@ -119,25 +176,39 @@ pub struct KeyInfo {
     pub revoked_at: Option<i64>,
 }
 
-/// A live admin key that opened a request: its organization and its id (the actor of what the
-/// request changes).
+/// A live admin key that opened a request: its organization, its id and its owner's id (the
+/// actor of what the request changes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyIdentity {
     /// The organization it opens.
     pub org: OrgId,
     /// `key_…`.
     pub key_id: String,
+    /// The user who owns it, if one does (as stored; a change checks the user is live).
+    pub owner_user_id: Option<String>,
+}
+
+impl KeyIdentity {
+    /// The actor of the changes this key makes.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            key_id: self.key_id.clone(),
+            owner_user_id: self.owner_user_id.clone(),
+        }
+    }
 }
 
 /// Admin keys per backend.
 #[async_trait]
 pub trait KeyStore: Send + Sync + 'static {
-    /// Stores a new key for `org` under `name`.
+    /// Stores a new key for `org` under `name`, owned by the user `owner` (an id of a user of
+    /// `org`, see [`owner_named`]) when given.
     async fn create_key(
         &self,
         org: &OrgId,
         name: &str,
         key: &AdminKey,
+        owner: Option<&str>,
     ) -> Result<KeyInfo, StoreError>;
 
     /// Makes sure `key` opens `org`: creates it, or re-enables it if it was revoked.
@@ -178,7 +249,8 @@ pub trait KeyStore: Send + Sync + 'static {
     async fn get_admin_key(&self, org: &OrgId, id: &str) -> Result<AdminKeyRecord, StoreError>;
 
     /// Creates a key of `org` named `name` at the organization's time, expiring `lifetime`
-    /// after it if given; the answer holds the value, to show once.
+    /// after it if given; the answer holds the value, to show once. The key is owned by the
+    /// owner of the acting key (the request's), when that key has a live one.
     async fn create_admin_key(
         &self,
         org: &OrgId,
@@ -233,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn every_key_shows_the_operator_as_its_owner() {
+    fn a_key_no_user_owns_shows_the_operator_as_its_owner() {
         let record = AdminKeyRecord {
             id: "key_x".into(),
             name: "ci".into(),
@@ -241,6 +313,7 @@ mod tests {
             created_at: 5,
             expires_at: None,
             last_used_at: Some(7),
+            owner: None,
         };
         let wire = serde_json::to_value(record.to_wire()).unwrap();
         assert_eq!(wire["object"], "organization.admin_api_key");
@@ -252,5 +325,29 @@ mod tests {
                    "name": KEY_OWNER_NAME, "role": "owner"})
         );
         assert!(wire.get("value").is_none());
+    }
+
+    #[test]
+    fn an_owned_key_shows_its_user() {
+        let record = AdminKeyRecord {
+            id: "key_x".into(),
+            name: "ci".into(),
+            redacted_value: "sk-admin-...WXYZ".into(),
+            created_at: 5,
+            expires_at: None,
+            last_used_at: None,
+            owner: Some(KeyOwner {
+                id: "user-a".into(),
+                name: Some("Ann".into()),
+                added_at: 3,
+                role: "reader".into(),
+            }),
+        };
+        let wire = serde_json::to_value(record.to_wire()).unwrap();
+        assert_eq!(
+            wire["owner"],
+            json!({"type": "user", "object": "organization.user", "id": "user-a",
+                   "name": "Ann", "created_at": 3, "role": "reader"})
+        );
     }
 }

@@ -5,7 +5,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::{
-    AdminKeyRecord, KeyIdentity, KeyInfo, KeyLifetime, KeyStore, admin_key_created_event,
+    AdminKeyRecord, KeyIdentity, KeyInfo, KeyLifetime, KeyOwner, KeyStore, admin_key_created_event,
     admin_key_deleted_event, no_such_admin_key,
 };
 use crate::clock::OrgClock;
@@ -14,10 +14,25 @@ use crate::page::{FirstList, FirstQuery, Position, SortOrder};
 use crate::postgres::{Change, PostgresStore, departures};
 use crate::{AdminKey, KeyHash, OrgId, StoreError, now};
 
-/// The columns of an [`AdminKeyRecord`], as [`admin_key_from_row`] reads them.
-const ADMIN_KEY_COLUMNS: &str = "id, name, redacted_value, created_at, expires_at, last_used_at";
+/// The columns of an [`AdminKeyRecord`], as [`admin_key_from_row`] reads them from
+/// [`ADMIN_KEY_FROM`].
+const ADMIN_KEY_COLUMNS: &str = "k.id, k.name, k.redacted_value, k.created_at, k.expires_at, \
+                                 k.last_used_at, u.id, u.name, u.added_at, u.role";
+
+/// The keys with their owners, who show while they are live users.
+const ADMIN_KEY_FROM: &str = "admin_keys AS k LEFT JOIN users AS u \
+     ON u.org_id = k.org_id AND u.id = k.owner_user_id AND NOT u.deleted";
 
 fn admin_key_from_row(row: &Row) -> Result<AdminKeyRecord, StoreError> {
+    let owner = match row.try_get::<_, Option<String>>(6)? {
+        Some(id) => Some(KeyOwner {
+            id,
+            name: row.try_get(7)?,
+            added_at: row.try_get(8)?,
+            role: row.try_get(9)?,
+        }),
+        None => None,
+    };
     Ok(AdminKeyRecord {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
@@ -25,7 +40,26 @@ fn admin_key_from_row(row: &Row) -> Result<AdminKeyRecord, StoreError> {
         created_at: row.try_get(3)?,
         expires_at: row.try_get(4)?,
         last_used_at: row.try_get(5)?,
+        owner,
     })
+}
+
+/// A live key of `org`, with its owner.
+async fn live_admin_key(
+    client: &impl GenericClient,
+    org: &OrgId,
+    id: &str,
+) -> Result<AdminKeyRecord, StoreError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {ADMIN_KEY_COLUMNS} FROM {ADMIN_KEY_FROM} \
+             WHERE k.org_id = $1 AND k.id = $2 AND k.revoked_at IS NULL"
+        ))
+        .await?;
+    match client.query_opt(&stmt, &[&org.as_str(), &id]).await? {
+        Some(row) => admin_key_from_row(&row),
+        None => Err(no_such_admin_key(id)),
+    }
 }
 
 /// The clock columns of `organizations`, as [`clock_from_row`] reads them from `at`.
@@ -55,6 +89,7 @@ async fn insert_key(
     org: &OrgId,
     name: &str,
     key: &AdminKey,
+    owner: Option<&str>,
 ) -> Result<KeyInfo, StoreError> {
     let info = KeyInfo {
         id: generate_key_id(),
@@ -66,8 +101,8 @@ async fn insert_key(
     };
     client
         .execute(
-            "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, redacted_value) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, redacted_value, \
+             owner_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &info.id,
                 &org.as_str(),
@@ -76,6 +111,7 @@ async fn insert_key(
                 &info.last4,
                 &info.created_at,
                 &key.redacted(),
+                &owner,
             ],
         )
         .await?;
@@ -89,8 +125,9 @@ impl KeyStore for PostgresStore {
         org: &OrgId,
         name: &str,
         key: &AdminKey,
+        owner: Option<&str>,
     ) -> Result<KeyInfo, StoreError> {
-        insert_key(&self.client().await?, org, name, key).await
+        insert_key(&self.client().await?, org, name, key, owner).await
     }
 
     async fn ensure_key(&self, org: &OrgId, key: &AdminKey) -> Result<(), StoreError> {
@@ -107,7 +144,7 @@ impl KeyStore for PostgresStore {
             .transpose()?;
         match owner {
             None => {
-                insert_key(&tx, org, "serve --admin-key", key).await?;
+                insert_key(&tx, org, "serve --admin-key", key, None).await?;
             }
             Some(owner) if owner == org.as_str() => {
                 tx.execute(
@@ -156,7 +193,7 @@ impl KeyStore for PostgresStore {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(&format!(
-                "SELECT k.org_id, k.key_hash, k.id, k.expires_at, {CLOCK_COLUMNS} \
+                "SELECT k.org_id, k.key_hash, k.id, k.expires_at, k.owner_user_id, {CLOCK_COLUMNS} \
                  FROM admin_keys AS k JOIN organizations AS o ON o.id = k.org_id \
                  WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
             ))
@@ -168,18 +205,20 @@ impl KeyStore for PostgresStore {
         let stored: Vec<u8> = row.try_get(1)?;
         let key_id: String = row.try_get(2)?;
         let expires_at: Option<i64> = row.try_get(3)?;
+        let owner_user_id: Option<String> = row.try_get(4)?;
         if !key.matches(&stored) {
             return Ok(None);
         }
         // Expiry is judged by the organization's clock, which the control endpoints move.
         if let Some(expires_at) = expires_at
-            && clock_from_row(&row, 4)?.reading(now()) >= expires_at
+            && clock_from_row(&row, 5)?.reading(now()) >= expires_at
         {
             return Ok(None);
         }
         Ok(Some(KeyIdentity {
             org: OrgId::from_stored(org),
             key_id,
+            owner_user_id,
         }))
     }
 
@@ -205,9 +244,9 @@ impl KeyStore for PostgresStore {
         let (at, id) = page.start();
         let stmt = client
             .prepare_cached(&format!(
-                "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
-                 WHERE org_id = $1 AND revoked_at IS NULL AND (created_at, id) {} ($2, $3) \
-                 ORDER BY created_at {order}, id {order} LIMIT $4",
+                "SELECT {ADMIN_KEY_COLUMNS} FROM {ADMIN_KEY_FROM} \
+                 WHERE k.org_id = $1 AND k.revoked_at IS NULL AND (k.created_at, k.id) {} ($2, $3) \
+                 ORDER BY k.created_at {order}, k.id {order} LIMIT $4",
                 order.after_sql(),
                 order = order.sql(),
             ))
@@ -221,17 +260,7 @@ impl KeyStore for PostgresStore {
     }
 
     async fn get_admin_key(&self, org: &OrgId, id: &str) -> Result<AdminKeyRecord, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
-                 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL"
-            ))
-            .await?;
-        match client.query_opt(&stmt, &[&org.as_str(), &id]).await? {
-            Some(row) => admin_key_from_row(&row),
-            None => Err(no_such_admin_key(id)),
-        }
+        live_admin_key(&self.client().await?, org, id).await
     }
 
     async fn create_admin_key(
@@ -243,31 +272,29 @@ impl KeyStore for PostgresStore {
         let mut client = self.client().await?;
         let mut change = Change::begin(&mut client, org).await?;
         let key = AdminKey::generate();
-        let record = AdminKeyRecord {
-            id: generate_key_id(),
-            name: name.to_owned(),
-            redacted_value: key.redacted(),
-            created_at: change.now,
-            expires_at: lifetime.map(|l| l.expiry_from(change.now)),
-            last_used_at: None,
-        };
+        let id = generate_key_id();
+        // The acting key's owner, if still a live user, owns the key it makes.
+        let owner = change.acting_user().await?.map(|user| user.id);
         change
             .tx
             .execute(
                 "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, \
-                 redacted_value, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 redacted_value, expires_at, owner_user_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
-                    &record.id,
+                    &id,
                     &org.as_str(),
-                    &record.name,
+                    &name,
                     &key.hash().0.as_slice(),
                     &key.last4(),
-                    &record.created_at,
-                    &record.redacted_value,
-                    &record.expires_at,
+                    &change.now,
+                    &key.redacted(),
+                    &lifetime.map(|l| l.expiry_from(change.now)),
+                    &owner,
                 ],
             )
             .await?;
+        let record = live_admin_key(&change.tx, org, &id).await?;
         change.record(admin_key_created_event(&record.id));
         change.commit().await?;
         Ok((record, key))

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{
-    AdminKeyRecord, KeyIdentity, KeyInfo, KeyLifetime, KeyStore, admin_key_created_event,
+    AdminKeyRecord, KeyIdentity, KeyInfo, KeyLifetime, KeyOwner, KeyStore, admin_key_created_event,
     admin_key_deleted_event, no_such_admin_key,
 };
 use crate::clock::OrgClock;
@@ -13,10 +13,27 @@ use crate::page::{FirstList, FirstQuery, Position, SortOrder};
 use crate::sqlite::{SqliteStore, departures, org_seq};
 use crate::{AdminKey, KeyHash, OrgId, StoreError, now};
 
-/// The columns of an [`AdminKeyRecord`], as [`admin_key_from_row`] reads them.
-const ADMIN_KEY_COLUMNS: &str = "id, name, redacted_value, created_at, expires_at, last_used_at";
+/// The columns of an [`AdminKeyRecord`], as [`admin_key_from_row`] reads them from
+/// [`ADMIN_KEY_FROM`].
+const ADMIN_KEY_COLUMNS: &str = "k.id, k.name, k.redacted_value, k.created_at, k.expires_at, \
+                                 k.last_used_at, u.id, u.name, u.added_at, u.role";
+
+/// The keys with their owners, who show while they are live users; `?1` is the organization's
+/// id and `?2` its `seq`.
+const ADMIN_KEY_FROM: &str = "admin_keys AS k LEFT JOIN users AS u \
+     ON u.org = ?2 AND u.id = k.owner_user_id AND u.deleted = 0";
 
 fn admin_key_from_row(row: &Row<'_>) -> rusqlite::Result<AdminKeyRecord> {
+    let owner_id: Option<String> = row.get(6)?;
+    let owner = match owner_id {
+        Some(id) => Some(KeyOwner {
+            id,
+            name: row.get(7)?,
+            added_at: row.get(8)?,
+            role: row.get(9)?,
+        }),
+        None => None,
+    };
     Ok(AdminKeyRecord {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -24,15 +41,17 @@ fn admin_key_from_row(row: &Row<'_>) -> rusqlite::Result<AdminKeyRecord> {
         created_at: row.get(3)?,
         expires_at: row.get(4)?,
         last_used_at: row.get(5)?,
+        owner,
     })
 }
 
 fn live_admin_key(conn: &Connection, org: &OrgId, id: &str) -> Result<AdminKeyRecord, StoreError> {
+    let seq = org_seq(conn, org)?;
     conn.prepare_cached(&format!(
-        "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
-         WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL"
+        "SELECT {ADMIN_KEY_COLUMNS} FROM {ADMIN_KEY_FROM} \
+         WHERE k.org_id = ?1 AND k.id = ?3 AND k.revoked_at IS NULL"
     ))?
-    .query_row(params![org.as_str(), id], admin_key_from_row)
+    .query_row(params![org.as_str(), seq, id], admin_key_from_row)
     .optional()?
     .ok_or_else(|| no_such_admin_key(id))
 }
@@ -68,6 +87,7 @@ fn insert_key(
     org: &OrgId,
     name: &str,
     key: &AdminKey,
+    owner: Option<&str>,
 ) -> Result<KeyInfo, StoreError> {
     let info = KeyInfo {
         id: generate_key_id(),
@@ -78,8 +98,8 @@ fn insert_key(
         revoked_at: None,
     };
     tx.execute(
-        "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, redacted_value) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, redacted_value, \
+         owner_user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             info.id,
             org.as_str(),
@@ -87,7 +107,8 @@ fn insert_key(
             key.hash().0.as_slice(),
             info.last4,
             info.created_at,
-            key.redacted()
+            key.redacted(),
+            owner
         ],
     )?;
     Ok(info)
@@ -100,9 +121,11 @@ impl KeyStore for SqliteStore {
         org: &OrgId,
         name: &str,
         key: &AdminKey,
+        owner: Option<&str>,
     ) -> Result<KeyInfo, StoreError> {
         let (org, name, key) = (org.clone(), name.to_owned(), key.clone());
-        self.run(move |s| s.write(|tx| insert_key(tx, &org, &name, &key)))
+        let owner = owner.map(str::to_owned);
+        self.run(move |s| s.write(|tx| insert_key(tx, &org, &name, &key, owner.as_deref())))
             .await
     }
 
@@ -118,7 +141,7 @@ impl KeyStore for SqliteStore {
                     )
                     .optional()?;
                 match owner {
-                    None => insert_key(tx, &org, "serve --admin-key", &key).map(drop),
+                    None => insert_key(tx, &org, "serve --admin-key", &key, None).map(drop),
                     // Only a revoked key is written: a commit that changes nothing still costs
                     // an fsync, and `serve --admin-key` runs this at every start.
                     Some(owner) if owner == org.as_str() => {
@@ -163,16 +186,17 @@ impl KeyStore for SqliteStore {
 
     async fn authenticate(&self, key: &KeyHash) -> Result<Option<KeyIdentity>, StoreError> {
         self.read_here(|c| {
-            let found: Option<(String, Vec<u8>, String, Option<i64>)> = c
+            type Found = (String, Vec<u8>, String, Option<i64>, Option<String>);
+            let found: Option<Found> = c
                 .prepare_cached(
-                    "SELECT org_id, key_hash, id, expires_at FROM admin_keys \
+                    "SELECT org_id, key_hash, id, expires_at, owner_user_id FROM admin_keys \
                      WHERE key_hash = ?1 AND revoked_at IS NULL",
                 )?
                 .query_row([key.0.as_slice()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
                 .optional()?;
-            let Some((org, stored, key_id, expires_at)) = found else {
+            let Some((org, stored, key_id, expires_at, owner_user_id)) = found else {
                 return Ok(None);
             };
             if !key.matches(&stored) {
@@ -187,6 +211,7 @@ impl KeyStore for SqliteStore {
             Ok(Some(KeyIdentity {
                 org: OrgId::from_stored(org),
                 key_id,
+                owner_user_id,
             }))
         })
     }
@@ -198,9 +223,9 @@ impl KeyStore for SqliteStore {
         order: SortOrder,
     ) -> Result<Vec<(Position, AdminKeyRecord)>, StoreError> {
         let sql = format!(
-            "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys \
-             WHERE org_id = ?1 AND revoked_at IS NULL AND (created_at, id) {} (?2, ?3) \
-             ORDER BY created_at {order}, id {order} LIMIT ?4",
+            "SELECT {ADMIN_KEY_COLUMNS} FROM {ADMIN_KEY_FROM} \
+             WHERE k.org_id = ?1 AND k.revoked_at IS NULL AND (k.created_at, k.id) {} (?3, ?4) \
+             ORDER BY k.created_at {order}, k.id {order} LIMIT ?5",
             order.after_sql(),
             order = order.sql(),
         );
@@ -223,7 +248,7 @@ impl KeyStore for SqliteStore {
             let rows = conn
                 .prepare_cached(&sql)?
                 .query_map(
-                    params![org.as_str(), at, id, page.fetch()],
+                    params![org.as_str(), seq, at, id, page.fetch()],
                     admin_key_from_row,
                 )?
                 .map(|key| key.map(|key| (key.position(), key)))
@@ -245,30 +270,28 @@ impl KeyStore for SqliteStore {
         let (org_id, name) = (org.clone(), name.to_owned());
         self.change(org, move |change| {
             let key = AdminKey::generate();
-            let record = AdminKeyRecord {
-                id: generate_key_id(),
-                name,
-                redacted_value: key.redacted(),
-                created_at: change.now,
-                expires_at: lifetime.map(|l| l.expiry_from(change.now)),
-                last_used_at: None,
-            };
+            let id = generate_key_id();
+            // The acting key's owner, if still a live user, owns the key it makes.
+            let owner = change.acting_user()?.map(|user| user.id);
             change
                 .tx
                 .prepare_cached(
                     "INSERT INTO admin_keys (id, org_id, name, key_hash, last4, created_at, \
-                     redacted_value, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     redacted_value, expires_at, owner_user_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?
                 .execute(params![
-                    record.id,
+                    id,
                     org_id.as_str(),
-                    record.name,
+                    name,
                     key.hash().0.as_slice(),
                     key.last4(),
-                    record.created_at,
-                    record.redacted_value,
-                    record.expires_at
+                    change.now,
+                    key.redacted(),
+                    lifetime.map(|l| l.expiry_from(change.now)),
+                    owner
                 ])?;
+            let record = live_admin_key(change.tx, &org_id, &id)?;
             change.record(admin_key_created_event(&record.id));
             Ok((record, key))
         })

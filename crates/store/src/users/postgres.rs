@@ -244,6 +244,8 @@ impl UserStore for PostgresStore {
         for sql in [
             "DELETE FROM group_users WHERE org_id = $1 AND user_id = $2",
             "DELETE FROM user_roles WHERE org_id = $1 AND user_id = $2",
+            // Its admin keys go on opening the organization, owned by no user from now on.
+            "UPDATE admin_keys SET owner_user_id = NULL WHERE org_id = $1 AND owner_user_id = $2",
         ] {
             let stmt = tx.prepare_cached(sql).await?;
             tx.execute(&stmt, &[&org.as_str(), &id]).await?;

@@ -226,6 +226,12 @@ impl UserStore for SqliteStore {
                     tx.prepare_cached(&format!("DELETE FROM {table} WHERE org = ?1 AND user_id = ?2"))?
                         .execute(params![change.org, id])?;
                 }
+                // Its admin keys go on opening the organization, owned by no user from now on.
+                tx.prepare_cached(
+                    "UPDATE admin_keys SET owner_user_id = NULL \
+                     WHERE org_id = ?1 AND owner_user_id = ?2",
+                )?
+                .execute(params![org.as_str(), id])?;
             }
             crate::projects::sqlite::end_memberships_of(change, &id)?;
             crate::project_keys::sqlite::delete_keys_of_user(change, &id)?;
