@@ -399,6 +399,46 @@ impl OrgStore for PostgresStore {
     }
 }
 
+/// A fresh, empty database on the server `ORGUSERS_TEST_POSTGRES_URL` names, for one test.
+#[cfg(test)]
+pub(crate) struct ScratchDatabase {
+    /// Its URL.
+    pub url: String,
+    name: String,
+    admin: Client,
+}
+
+#[cfg(test)]
+impl ScratchDatabase {
+    /// A new database named `prefix_…`, or `None` (the test is skipped) when the variable is
+    /// not set.
+    pub(crate) async fn create(prefix: &str) -> Option<Self> {
+        let Ok(base) = std::env::var("ORGUSERS_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: ORGUSERS_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("{prefix}_{}", crate::domain::random_alphanumeric(12)).to_lowercase();
+        let (admin, connection) = tokio_postgres::connect(&base, NoTls).await.unwrap();
+        tokio::spawn(connection);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let (head, tail) = base.split_at(base.find('?').unwrap_or(base.len()));
+        let url = format!("{}/{name}{tail}", &head[..head.rfind('/').unwrap()]);
+        Some(Self { url, name, admin })
+    }
+
+    /// Drops the database. Connections of a store's pool may linger after the store is
+    /// dropped: `FORCE` ends them, and a failure leaves the database behind.
+    pub(crate) async fn remove(self) {
+        let _ = self
+            .admin
+            .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use refinery::Target;
@@ -412,23 +452,10 @@ mod tests {
     /// `ORGUSERS_TEST_POSTGRES_URL` names a server, in a database of its own.
     #[tokio::test]
     async fn stores_before_projects_get_their_default_project() {
-        let Ok(base) = std::env::var("ORGUSERS_TEST_POSTGRES_URL") else {
-            eprintln!("skipped: ORGUSERS_TEST_POSTGRES_URL is not set");
+        let Some(scratch) = ScratchDatabase::create("orgusers_migrate").await else {
             return;
         };
-        let name = format!(
-            "orgusers_migrate_{}",
-            crate::domain::random_alphanumeric(12)
-        )
-        .to_lowercase();
-        let (admin, connection) = tokio_postgres::connect(&base, NoTls).await.unwrap();
-        tokio::spawn(connection);
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let (head, tail) = base.split_at(base.find('?').unwrap_or(base.len()));
-        let url = format!("{}/{name}{tail}", &head[..head.rfind('/').unwrap()]);
+        let url = scratch.url.clone();
         {
             let (mut client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
             tokio::spawn(connection);
@@ -486,9 +513,6 @@ mod tests {
             .items;
         assert!(theirs.len() == 1 && theirs[0].is_default);
         drop(store);
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        scratch.remove().await;
     }
 }

@@ -415,19 +415,10 @@ async fn postgres_pages_are_the_filtered_entries_in_order() {
 
     use crate::{OrgStore, PostgresStore, StoreOptions};
 
-    let Ok(base) = std::env::var("ORGUSERS_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: ORGUSERS_TEST_POSTGRES_URL is not set");
+    let Some(scratch) = crate::postgres::ScratchDatabase::create("orgusers_audit").await else {
         return;
     };
-    let name = format!("orgusers_audit_{}", crate::domain::random_alphanumeric(12)).to_lowercase();
-    let (admin, connection) = tokio_postgres::connect(&base, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (head, tail) = base.split_at(base.find('?').unwrap_or(base.len()));
-    let url = format!("{}/{name}{tail}", &head[..head.rfind('/').unwrap()]);
+    let url = scratch.url.clone();
     let store = PostgresStore::open(&url, &StoreOptions::default())
         .await
         .unwrap();
@@ -473,7 +464,5 @@ async fn postgres_pages_are_the_filtered_entries_in_order() {
     check_store(&store, &org, &written).await;
     drop(store);
     // Other connections of the store's pool may linger; the database is left if so.
-    let _ = admin
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await;
+    scratch.remove().await;
 }

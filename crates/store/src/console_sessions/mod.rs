@@ -383,23 +383,11 @@ mod tests {
     async fn postgres_reads_write_only_when_due() {
         use tokio_postgres::NoTls;
 
-        let Ok(base) = std::env::var("ORGUSERS_TEST_POSTGRES_URL") else {
-            eprintln!("skipped: ORGUSERS_TEST_POSTGRES_URL is not set");
+        let Some(scratch) = crate::postgres::ScratchDatabase::create("orgusers_sessions").await
+        else {
             return;
         };
-        let name = format!(
-            "orgusers_sessions_{}",
-            crate::domain::random_alphanumeric(12)
-        )
-        .to_lowercase();
-        let (admin, connection) = tokio_postgres::connect(&base, NoTls).await.unwrap();
-        tokio::spawn(connection);
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let (head, tail) = base.split_at(base.find('?').unwrap_or(base.len()));
-        let url = format!("{}/{name}{tail}", &head[..head.rfind('/').unwrap()]);
+        let url = scratch.url.clone();
         let store = PostgresStore::open(&url, &StoreOptions::default())
             .await
             .unwrap();
@@ -420,10 +408,7 @@ mod tests {
         reads_write_only_when_due(&store, writes).await;
         drop(store);
         drop(watcher);
-        admin
-            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        scratch.remove().await;
     }
 
     #[test]
