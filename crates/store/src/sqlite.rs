@@ -414,21 +414,37 @@ impl SqliteStore {
             (succeeded, deliver)
         });
         lock(&self.inner.pending).push(job);
-        {
-            let _turn = self
-                .inner
-                .write_queue
-                .acquire()
-                .await
-                .context("the write queue is closed")?;
-            let batch = std::mem::take(&mut *lock(&self.inner.pending));
-            if !batch.is_empty() {
-                let inner = Arc::clone(&self.inner);
-                tokio::task::spawn_blocking(move || inner.commit_together(batch))
-                    .await
-                    .context("store task failed")?;
+        let mut answer = answer;
+        // A change that another turn has already committed is answered without a turn of its
+        // own: were it to wait for one, every waiter would commit in turn whatever had queued
+        // since the last, and under many writers the batches would stay a few changes each
+        // while each change waited for dozens of commits (docs/benchmarks.md, the write path).
+        // A free turn is taken at once, without listening for the answer first: that would
+        // wake the task once more when the answer comes, which costs a lone writer more
+        // than the check saves.
+        let turn = match self.inner.write_queue.try_acquire() {
+            Ok(turn) => turn,
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                return Err(anyhow::anyhow!("the write queue is closed").into());
             }
+            Err(tokio::sync::TryAcquireError::NoPermits) => tokio::select! {
+                biased;
+                answered = &mut answer => {
+                    return answered.context("the change was dropped before it was answered")?;
+                }
+                turn = self.inner.write_queue.acquire() => {
+                    turn.context("the write queue is closed")?
+                }
+            },
+        };
+        let batch = std::mem::take(&mut *lock(&self.inner.pending));
+        if !batch.is_empty() {
+            let inner = Arc::clone(&self.inner);
+            tokio::task::spawn_blocking(move || inner.commit_together(batch))
+                .await
+                .context("store task failed")?;
         }
+        drop(turn);
         answer
             .await
             .context("the change was dropped before it was answered")?
@@ -716,6 +732,71 @@ mod tests {
             count("SELECT count(*) FROM audit_log_entries WHERE type = 'role.created'"),
             11
         );
+    }
+
+    /// A change is answered as soon as the batch that holds it commits, even while a later
+    /// batch is being written: it does not wait for a turn of its own. Two changes are queued
+    /// while the writer is busy and committed together; a third, queued during that commit,
+    /// is held inside its own batch until both of the first two have been answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_committed_change_does_not_wait_for_the_next_batch() {
+        use crate::OrgStore;
+        use std::sync::mpsc;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("turns.db"))
+            .await
+            .unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let queued = |n: usize| {
+            let store = store.clone();
+            async move {
+                while lock(&store.inner.pending).len() < n {
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        let within = |what| {
+            move |r: Result<_, tokio::time::error::Elapsed>| {
+                r.unwrap_or_else(|_| panic!("{what} was not answered"))
+            }
+        };
+        // A change that runs once `go` says so.
+        let held = |go: mpsc::Receiver<()>| {
+            let (store, org) = (store.clone(), org.clone());
+            tokio::spawn(async move {
+                store
+                    .change(&org, move |_| {
+                        go.recv().ok();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let busy = store.inner.write_queue.acquire().await.unwrap();
+        let (go_first, first_waits) = mpsc::channel();
+        let first = held(first_waits);
+        queued(1).await;
+        let (go_second, second_waits) = mpsc::channel();
+        let second = held(second_waits);
+        queued(2).await;
+        go_second.send(()).unwrap();
+        drop(busy);
+        // The writer has taken both (its turn's holder runs the first, which waits).
+        queued(0).await;
+        let (go_third, third_waits) = mpsc::channel();
+        let third = held(third_waits);
+        queued(1).await;
+        go_first.send(()).unwrap();
+        let limit = Duration::from_secs(20);
+        for (name, change) in [("the first", first), ("the second", second)] {
+            let answered = within(name)(tokio::time::timeout(limit, change).await);
+            answered.unwrap().unwrap();
+        }
+        go_third.send(()).unwrap();
+        within("the third")(tokio::time::timeout(limit, third).await)
+            .unwrap()
+            .unwrap();
     }
 
     /// The bundled SQLite is built with the workspace's options (`.cargo/config.toml`): without
