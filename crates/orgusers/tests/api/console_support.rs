@@ -53,10 +53,12 @@ pub(crate) async fn events_since(app: &TestApp, mark: usize) -> Vec<(String, Opt
         .collect()
 }
 
-/// Asserts that `count` audit events came after `mark`, each with the acting key `key_id`.
+/// Asserts that the audit events after a mark are of `types`, in that order, each with the
+/// acting key `key_id`.
 #[track_caller]
-pub(crate) fn assert_audited(events: &[(String, Option<String>)], count: usize, key_id: &str) {
-    assert_eq!(events.len(), count, "{events:?}");
+pub(crate) fn assert_audited(events: &[(String, Option<String>)], types: &[&str], key_id: &str) {
+    let found: Vec<&str> = events.iter().map(|(event, _)| event.as_str()).collect();
+    assert_eq!(found, types, "{events:?}");
     assert!(
         events
             .iter()
