@@ -17,6 +17,7 @@ use orgusers_store::page::{ListBounds, ListScope, NextQuery, SortOrder};
 use orgusers_store::roles::{
     NewRole, OWNER_PERMISSIONS, Permissions, RoleChange, RoleName, RoleRecord,
 };
+use orgusers_store::user_roles::CustomRoleHolders;
 use orgusers_store::{Kind, StoreError, UserSearch};
 
 use super::listing::{
@@ -337,27 +338,10 @@ async fn holders(
             groups: Vec::new(),
         });
     }
-    let mut users = Vec::new();
-    for (user, _) in state
+    let CustomRoleHolders { users, groups } = state
         .store
-        .direct_assignments(&session.org)
-        .await?
-        .into_iter()
-        .filter(|(_, held)| held == &role.id)
-    {
-        match state.store.get_user(&session.org, &user).await {
-            Ok(user) => users.push(user),
-            Err(e) if ConsoleError::is_not_found(&e, Kind::User) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let mut groups = Vec::new();
-    for group in all_groups(state, session).await? {
-        let roles = state.store.group_roles(&session.org, &group.id).await?;
-        if roles.iter().any(|held| held.id == role.id) {
-            groups.push(group);
-        }
-    }
+        .custom_role_holders(&session.org, &role.id)
+        .await?;
     Ok(Holders {
         users,
         more_users: false,

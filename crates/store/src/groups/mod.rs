@@ -1,7 +1,7 @@
 //! Groups, their members and the roles they hold.
 
-mod postgres;
-mod sqlite;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 use async_trait::async_trait;
 use orgusers_api::groups::{GROUP_OBJECT, Group, GroupInfo, GroupMember, GroupRenamed, GroupUser};

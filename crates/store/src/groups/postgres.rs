@@ -15,7 +15,7 @@ use crate::roles::RoleRecord;
 use crate::roles::postgres::{custom_role_in, role_from_row};
 use crate::{Kind, OrgId, StoreError};
 
-fn group_from_row(row: &Row) -> Result<GroupRecord, StoreError> {
+pub(crate) fn group_from_row(row: &Row) -> Result<GroupRecord, StoreError> {
     Ok(GroupRecord {
         id: GroupId::from_stored(row.try_get(0)?),
         name: row.try_get(1)?,

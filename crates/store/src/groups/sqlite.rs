@@ -14,7 +14,7 @@ use crate::roles::sqlite::{custom_role_in, role_from_row};
 use crate::sqlite::{SqliteStore, org_seq};
 use crate::{Kind, OrgId, StoreError};
 
-fn group_from_row(row: &Row<'_>) -> rusqlite::Result<GroupRecord> {
+pub(crate) fn group_from_row(row: &Row<'_>) -> rusqlite::Result<GroupRecord> {
     Ok(GroupRecord {
         id: GroupId::from_stored(row.get(0)?),
         name: row.get(1)?,

@@ -3,12 +3,17 @@
 use async_trait::async_trait;
 use orgusers_api::User;
 
-use super::{UserHoldings, UserRoleStore, group_source, rules, user_role_event, user_source};
+use super::{
+    CustomRoleHolders, UserHoldings, UserRoleStore, group_source, rules, user_role_event,
+    user_source,
+};
+use crate::groups::postgres::group_from_row;
 use crate::ids::RoleId;
 use crate::postgres::{Change, PostgresStore};
 use crate::roles::RoleRecord;
 use crate::roles::postgres::{custom_role_in, role_from_row};
-use crate::users::postgres::live_user;
+use crate::row::user_columns_of_u;
+use crate::users::postgres::{live_user, user_from_row};
 use crate::{Kind, OrgId, Role, StoreError};
 
 #[async_trait]
@@ -64,6 +69,43 @@ impl UserRoleStore for PostgresStore {
             .iter()
             .map(|row| Ok((row.try_get(0)?, RoleId::from_stored(row.try_get(1)?))))
             .collect()
+    }
+
+    async fn custom_role_holders(
+        &self,
+        org: &OrgId,
+        role: &RoleId,
+    ) -> Result<CustomRoleHolders, StoreError> {
+        let client = self.client().await?;
+        let users = client
+            .prepare_cached(concat!(
+                "SELECT ",
+                user_columns_of_u!(),
+                " FROM user_roles AS a \
+                 JOIN users AS u ON u.org_id = a.org_id AND u.id = a.user_id AND NOT u.deleted \
+                 WHERE a.org_id = $1 AND a.role_id = $2 ORDER BY u.added_at, u.id"
+            ))
+            .await?;
+        let users = client
+            .query(&users, &[&org.as_str(), &role.as_str()])
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let groups = client
+            .prepare_cached(
+                "SELECT g.id, g.name, g.created_at FROM group_roles AS a \
+                 JOIN groups AS g ON g.org_id = a.org_id AND g.id = a.group_id \
+                 WHERE a.org_id = $1 AND a.role_id = $2 ORDER BY g.created_at, g.id",
+            )
+            .await?;
+        let groups = client
+            .query(&groups, &[&org.as_str(), &role.as_str()])
+            .await?
+            .iter()
+            .map(group_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CustomRoleHolders { users, groups })
     }
 
     async fn assign_custom_user_role(

@@ -4,12 +4,17 @@ use async_trait::async_trait;
 use orgusers_api::User;
 use rusqlite::{OptionalExtension, params};
 
-use super::{UserHoldings, UserRoleStore, group_source, rules, user_role_event, user_source};
+use super::{
+    CustomRoleHolders, UserHoldings, UserRoleStore, group_source, rules, user_role_event,
+    user_source,
+};
+use crate::groups::sqlite::group_from_row;
 use crate::ids::RoleId;
 use crate::roles::RoleRecord;
 use crate::roles::sqlite::{custom_role_in, role_from_row};
+use crate::row::user_columns_of_u;
 use crate::sqlite::{SqliteStore, org_seq};
-use crate::users::sqlite::live_user;
+use crate::users::sqlite::{live_user, user_fields};
 use crate::{Kind, OrgId, Role, StoreError};
 
 #[async_trait]
@@ -61,6 +66,37 @@ impl UserRoleStore for SqliteStore {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
+        })
+    }
+
+    async fn custom_role_holders(
+        &self,
+        org: &OrgId,
+        role: &RoleId,
+    ) -> Result<CustomRoleHolders, StoreError> {
+        self.read_here(|conn| {
+            let seq = org_seq(conn, org)?;
+            let mut users = Vec::new();
+            let mut statement = conn.prepare_cached(concat!(
+                "SELECT ",
+                user_columns_of_u!(),
+                " FROM user_roles AS a \
+                 JOIN users AS u ON u.org = a.org AND u.id = a.user_id AND u.deleted = 0 \
+                 WHERE a.org = ?1 AND a.role_id = ?2 ORDER BY u.added_at, u.id"
+            ))?;
+            let mut rows = statement.query(params![seq, role.as_str()])?;
+            while let Some(row) = rows.next()? {
+                users.push(user_fields(row)?.to_user());
+            }
+            let groups = conn
+                .prepare_cached(
+                    "SELECT g.id, g.name, g.created_at FROM group_roles AS a \
+                     JOIN groups AS g ON g.org = a.org AND g.id = a.group_id \
+                     WHERE a.org = ?1 AND a.role_id = ?2 ORDER BY g.created_at, g.id",
+                )?
+                .query_map(params![seq, role.as_str()], group_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(CustomRoleHolders { users, groups })
         })
     }
 

@@ -15,7 +15,7 @@ use crate::postgres::{
 use crate::row::USER_COLUMNS;
 use crate::{ImportSource, ImportSummary, Kind, OrgId, StoreError, now};
 
-fn user_from_row(row: &Row) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(row: &Row) -> Result<User, StoreError> {
     let fields = UserFields {
         id: row.try_get(0)?,
         name: row.try_get(1)?,

@@ -17,7 +17,7 @@ use crate::sqlite::{Change, SqliteStore, import, org_of_param1, org_seq, transfe
 use crate::{ImportSource, ImportSummary, Kind, OrgId, StoreError, UserId, now};
 
 /// A user row's fields, borrowed from the row (columns in the order of `user_columns!`).
-fn user_fields<'r>(row: &'r Row<'_>) -> Result<UserFields<'r>, StoreError> {
+pub(crate) fn user_fields<'r>(row: &'r Row<'_>) -> Result<UserFields<'r>, StoreError> {
     let text = |i| column(row, i, ValueRef::as_str);
     let opt_text = |i| column(row, i, ValueRef::as_str_or_null);
     let int = |i| column(row, i, ValueRef::as_i64);
