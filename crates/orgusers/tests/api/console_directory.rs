@@ -26,6 +26,12 @@ fn redirected(page: &Page, prefix: &str) -> String {
     to
 }
 
+/// The page at `href`, after an action, shows `status`.
+async fn says(browser: &Browser, href: &str, status: &str) {
+    let page = browser.get(href).await;
+    assert!(page.has_status(status), "{status}: {}", page.body);
+}
+
 async fn group(app: &TestApp, name: &str) -> String {
     let created = app
         .post(
@@ -104,6 +110,7 @@ async fn roles_are_created_edited_assigned_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&edited, &href);
+    says(&browser, &href, "Saved the role Auditors.").await;
     let role = app.get(&format!("/v1/organization/roles/{role_id}")).await;
     assert_eq!(role.body["description"], "Reads groups");
     assert_eq!(role.body["permissions"], json!(["api.groups.read"]));
@@ -133,6 +140,12 @@ async fn roles_are_created_edited_assigned_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&assigned, &href);
+    says(
+        &browser,
+        &href,
+        "Assigned the role Auditors to the group Reviewers.",
+    )
+    .await;
     let held = app
         .get(&format!("/v1/organization/groups/{reviewers}/roles"))
         .await;
@@ -153,6 +166,12 @@ async fn roles_are_created_edited_assigned_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&unassigned, &href);
+    says(
+        &browser,
+        &href,
+        "Unassigned the role Auditors from user-ada.",
+    )
+    .await;
     let held = app.get("/v1/organization/users/user-ada/roles").await;
     assert!(!role_ids(&held).contains(&role_id));
     let unassigned = browser
@@ -162,10 +181,33 @@ async fn roles_are_created_edited_assigned_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&unassigned, &href);
+    let status = format!("Unassigned the role Auditors from the group {reviewers}.");
+    says(&browser, &href, &status).await;
     let held = app
         .get(&format!("/v1/organization/groups/{reviewers}/roles"))
         .await;
     assert!(role_ids(&held).is_empty());
+
+    // A form sent with its field empty, or naming nobody, is answered on the page.
+    for (action, field, value, alert) in [
+        ("users", "user", "", "Give the email or id of a user."),
+        (
+            "users",
+            "user",
+            "nobody@example.com",
+            "no user with the email or id",
+        ),
+        ("groups", "group_id", "", "Choose a group."),
+    ] {
+        let refused = browser
+            .post(
+                &format!("{href}/{action}"),
+                &[(field, value), ("csrf", &csrf)],
+            )
+            .await;
+        refused.assert_page(400);
+        assert!(refused.has_alert(alert), "{alert}: {}", refused.body);
+    }
 
     // Delete, after a confirmation.
     let confirm = browser.get(&format!("{href}/delete")).await;
@@ -355,12 +397,16 @@ async fn groups_are_created_renamed_filled_and_deleted(app: TestApp) {
         .post(&href, &[("name", "Readers"), ("csrf", &csrf)])
         .await;
     redirected(&renamed, &href);
+    says(&browser, &href, "Renamed the group Reviewers to Readers.").await;
     let group = app
         .get(&format!("/v1/organization/groups/{group_id}"))
         .await;
     assert_eq!(group.body["name"], "Readers");
 
-    for user in ["ada@example.com", "user-bob"] {
+    for (user, who) in [
+        ("ada@example.com", "Ada Lovelace"),
+        ("user-bob", "Bob Builder"),
+    ] {
         let added = browser
             .post(
                 &format!("{href}/members"),
@@ -368,6 +414,8 @@ async fn groups_are_created_renamed_filled_and_deleted(app: TestApp) {
             )
             .await;
         redirected(&added, &href);
+        let status = format!("Added {who} to the group Readers.");
+        says(&browser, &href, &status).await;
     }
     let members = app
         .get(&format!("/v1/organization/groups/{group_id}/users"))
@@ -392,6 +440,7 @@ async fn groups_are_created_renamed_filled_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&removed, &href);
+    says(&browser, &href, "Removed user-ada from the group Readers.").await;
     let members = app
         .get(&format!("/v1/organization/groups/{group_id}/users"))
         .await;
@@ -412,6 +461,12 @@ async fn groups_are_created_renamed_filled_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&assigned, &href);
+    says(
+        &browser,
+        &href,
+        "Assigned the role Reviewer to the group Readers.",
+    )
+    .await;
     let held = app
         .get(&format!("/v1/organization/groups/{group_id}/roles"))
         .await;
@@ -443,10 +498,23 @@ async fn groups_are_created_renamed_filled_and_deleted(app: TestApp) {
         )
         .await;
     redirected(&unassigned, &href);
+    let status = format!("Unassigned the role {role_id} from the group Readers.");
+    says(&browser, &href, &status).await;
     let held = app
         .get(&format!("/v1/organization/groups/{group_id}/roles"))
         .await;
     assert!(role_ids(&held).is_empty());
+    // A form sent with its field empty is answered on the page, and changes nothing.
+    for (action, field, alert) in [
+        ("members", "user", "Give the email or id of a user."),
+        ("roles", "role_id", "Choose a role."),
+    ] {
+        let refused = browser
+            .post(&format!("{href}/{action}"), &[(field, ""), ("csrf", &csrf)])
+            .await;
+        refused.assert_page(400);
+        assert!(refused.has_alert(alert), "{alert}: {}", refused.body);
+    }
 
     let confirm = browser.get(&format!("{href}/delete")).await;
     confirm.assert_page(200);

@@ -389,11 +389,37 @@ async fn refused(
             kind: Kind::Group,
             ref id,
         } if id == group.id.as_str() => Err(ConsoleError::NotFound),
-        e => Ok(
-            detail_page(state, session, group, (None, None), Some(store_message(&e)))
-                .await?
-                .into_response(),
-        ),
+        e => shown_with(state, session, group, store_message(&e)).await,
+    }
+}
+
+/// The group's page again, with `message` above the forms (and a 400).
+async fn shown_with(
+    state: &AppState,
+    session: &SignedIn,
+    group: &GroupRecord,
+    message: String,
+) -> Result<Response, ConsoleError> {
+    Ok(
+        detail_page(state, session, group, (None, None), Some(message))
+            .await?
+            .into_response(),
+    )
+}
+
+/// The answer to an action on a group's page: back to the page with the outcome's message,
+/// or the refusal.
+async fn settled(
+    state: &AppState,
+    session: &SignedIn,
+    group: &GroupRecord,
+    outcome: Result<String, StoreError>,
+) -> Result<Response, ConsoleError> {
+    match outcome {
+        Ok(message) => Ok(session
+            .done(state, message, &group_href(group.id.as_str()))
+            .await),
+        Err(e) => refused(state, session, group, e).await,
     }
 }
 
@@ -406,27 +432,14 @@ async fn rename(
     let group = group_at(&state, session, path).await?;
     let name = match name_of(form.fields.get("name").unwrap_or_default()) {
         Ok(name) => name,
-        Err(message) => {
-            return Ok(
-                detail_page(&state, session, &group, (None, None), Some(message))
-                    .await?
-                    .into_response(),
-            );
-        }
+        Err(message) => return shown_with(&state, session, &group, message).await,
     };
-    match state
+    let outcome = state
         .store
         .rename_group(&session.org, &group.id, &name)
         .await
-    {
-        Ok(renamed) => {
-            let message = format!("Renamed the group {} to {}.", group.name, renamed.name);
-            Ok(session
-                .done(&state, message, &group_href(group.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &group, e).await,
-    }
+        .map(|renamed| format!("Renamed the group {} to {}.", group.name, renamed.name));
+    settled(&state, session, &group, outcome).await
 }
 
 async fn confirm_delete(
@@ -479,29 +492,22 @@ async fn add_member(
 ) -> Result<Response, ConsoleError> {
     let session = &form.session;
     let group = group_at(&state, session, path).await?;
-    let refuse =
-        |message: String| detail_page(&state, session, &group, (None, None), Some(message));
     let Some(given) = form.fields.text("user") else {
         let message = "Give the email or id of a user.".to_owned();
-        return Ok(refuse(message).await?.into_response());
+        return shown_with(&state, session, &group, message).await;
     };
     let Some(user) = find_user(&state, &session.org, given).await? else {
-        return Ok(refuse(no_such_user(given)).await?.into_response());
+        return shown_with(&state, session, &group, no_such_user(given)).await;
     };
-    match state
+    let outcome = state
         .store
         .add_group_user(&session.org, &group.id, &user.id)
         .await
-    {
-        Ok(()) => {
+        .map(|()| {
             let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
-            let message = format!("Added {label} to the group {}.", group.name);
-            Ok(session
-                .done(&state, message, &group_href(group.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &group, e).await,
-    }
+            format!("Added {label} to the group {}.", group.name)
+        });
+    settled(&state, session, &group, outcome).await
 }
 
 async fn remove_member(
@@ -512,19 +518,12 @@ async fn remove_member(
     let (group, user) = segments(path)?;
     let session = &form.session;
     let group = group_of(&state, session, &group).await?;
-    match state
+    let outcome = state
         .store
         .remove_group_user(&session.org, &group.id, &user)
         .await
-    {
-        Ok(()) => {
-            let message = format!("Removed {user} from the group {}.", group.name);
-            Ok(session
-                .done(&state, message, &group_href(group.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &group, e).await,
-    }
+        .map(|()| format!("Removed {user} from the group {}.", group.name));
+    settled(&state, session, &group, outcome).await
 }
 
 async fn assign_role(
@@ -535,33 +534,20 @@ async fn assign_role(
     let session = &form.session;
     let group = group_at(&state, session, path).await?;
     let Some(role) = form.fields.text("role_id") else {
-        return Ok(detail_page(
-            &state,
-            session,
-            &group,
-            (None, None),
-            Some("Choose a role.".to_owned()),
-        )
-        .await?
-        .into_response());
+        return shown_with(&state, session, &group, "Choose a role.".to_owned()).await;
     };
     let role = RoleId::from_request(role);
-    match state
+    let outcome = state
         .store
         .assign_group_role(&session.org, &group.id, &role)
         .await
-    {
-        Ok((group, role)) => {
-            let message = format!(
+        .map(|(group, role)| {
+            format!(
                 "Assigned the role {} to the group {}.",
                 role.name, group.name
-            );
-            Ok(session
-                .done(&state, message, &group_href(group.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &group, e).await,
-    }
+            )
+        });
+    settled(&state, session, &group, outcome).await
 }
 
 async fn unassign_role(
@@ -573,21 +559,16 @@ async fn unassign_role(
     let session = &form.session;
     let group = group_of(&state, session, &group).await?;
     let role = RoleId::from_request(&role);
-    match state
+    let outcome = state
         .store
         .unassign_group_role(&session.org, &group.id, &role)
         .await
-    {
-        Ok(()) => {
-            let message = format!(
+        .map(|()| {
+            format!(
                 "Unassigned the role {} from the group {}.",
                 role.as_str(),
                 group.name
-            );
-            Ok(session
-                .done(&state, message, &group_href(group.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &group, e).await,
-    }
+            )
+        });
+    settled(&state, session, &group, outcome).await
 }

@@ -519,11 +519,35 @@ async fn refused(
         {
             Err(ConsoleError::NotFound)
         }
-        e => Ok(
-            detail_page(state, session, role, Some(store_message(&e)), None)
-                .await?
-                .into_response(),
-        ),
+        e => shown_with(state, session, role, store_message(&e)).await,
+    }
+}
+
+/// The role's page again, with `message` above the forms (and a 400).
+async fn shown_with(
+    state: &AppState,
+    session: &SignedIn,
+    role: &RoleRecord,
+    message: String,
+) -> Result<Response, ConsoleError> {
+    Ok(detail_page(state, session, role, Some(message), None)
+        .await?
+        .into_response())
+}
+
+/// The answer to an action on a role's page: back to the page with the outcome's message, or
+/// the refusal.
+async fn settled(
+    state: &AppState,
+    session: &SignedIn,
+    role: &RoleRecord,
+    outcome: Result<String, StoreError>,
+) -> Result<Response, ConsoleError> {
+    match outcome {
+        Ok(message) => Ok(session
+            .done(state, message, &role_href(role.id.as_str()))
+            .await),
+        Err(e) => refused(state, session, role, e).await,
     }
 }
 
@@ -550,19 +574,12 @@ async fn update(
         permissions: Some(permissions),
         description: Some(typed.description.trim().to_owned()),
     };
-    match state
+    let outcome = state
         .store
         .update_role(&session.org, &role.id, &change)
         .await
-    {
-        Ok(role) => {
-            let message = format!("Saved the role {}.", role.name);
-            Ok(session
-                .done(&state, message, &role_href(role.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &role, e).await,
-    }
+        .map(|role| format!("Saved the role {}.", role.name));
+    settled(&state, session, &role, outcome).await
 }
 
 async fn confirm_delete(
@@ -625,31 +642,20 @@ async fn assign_user(
     let role = role_at(&state, session, path).await?;
     let Some(given) = form.fields.text("user") else {
         let message = "Give the email or id of a user.".to_owned();
-        return Ok(detail_page(&state, session, &role, Some(message), None)
-            .await?
-            .into_response());
+        return shown_with(&state, session, &role, message).await;
     };
     let Some(user) = find_user(&state, &session.org, given).await? else {
-        return Ok(
-            detail_page(&state, session, &role, Some(no_such_user(given)), None)
-                .await?
-                .into_response(),
-        );
+        return shown_with(&state, session, &role, no_such_user(given)).await;
     };
-    match state
+    let outcome = state
         .store
         .assign_user_role(&session.org, &user.id, &role.id)
         .await
-    {
-        Ok((user, role)) => {
+        .map(|(user, role)| {
             let label = user_label(user.name.as_deref(), user.email.as_deref(), &user.id);
-            let message = format!("Assigned the role {} to {label}.", role.name);
-            Ok(session
-                .done(&state, message, &role_href(role.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &role, e).await,
-    }
+            format!("Assigned the role {} to {label}.", role.name)
+        });
+    settled(&state, session, &role, outcome).await
 }
 
 async fn unassign_user(
@@ -660,19 +666,12 @@ async fn unassign_user(
     let (role_id, user) = segments(path)?;
     let session = &form.session;
     let role = role_of(&state, session, &role_id).await?;
-    match state
+    let outcome = state
         .store
         .unassign_user_role(&session.org, &user, &role.id)
         .await
-    {
-        Ok(()) => {
-            let message = format!("Unassigned the role {} from {user}.", role.name);
-            Ok(session
-                .done(&state, message, &role_href(role.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &role, e).await,
-    }
+        .map(|()| format!("Unassigned the role {} from {user}.", role.name));
+    settled(&state, session, &role, outcome).await
 }
 
 async fn assign_group(
@@ -683,28 +682,20 @@ async fn assign_group(
     let session = &form.session;
     let role = role_at(&state, session, path).await?;
     let Some(group) = form.fields.text("group_id") else {
-        let message = "Choose a group.".to_owned();
-        return Ok(detail_page(&state, session, &role, Some(message), None)
-            .await?
-            .into_response());
+        return shown_with(&state, session, &role, "Choose a group.".to_owned()).await;
     };
     let group = GroupId::from_request(group);
-    match state
+    let outcome = state
         .store
         .assign_group_role(&session.org, &group, &role.id)
         .await
-    {
-        Ok((group, role)) => {
-            let message = format!(
+        .map(|(group, role)| {
+            format!(
                 "Assigned the role {} to the group {}.",
                 role.name, group.name
-            );
-            Ok(session
-                .done(&state, message, &role_href(role.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &role, e).await,
-    }
+            )
+        });
+    settled(&state, session, &role, outcome).await
 }
 
 async fn unassign_group(
@@ -716,21 +707,16 @@ async fn unassign_group(
     let session = &form.session;
     let role = role_of(&state, session, &role_id).await?;
     let group = GroupId::from_request(&group);
-    match state
+    let outcome = state
         .store
         .unassign_group_role(&session.org, &group, &role.id)
         .await
-    {
-        Ok(()) => {
-            let message = format!(
+        .map(|()| {
+            format!(
                 "Unassigned the role {} from the group {}.",
                 role.name,
                 group.as_str()
-            );
-            Ok(session
-                .done(&state, message, &role_href(role.id.as_str()))
-                .await)
-        }
-        Err(e) => refused(&state, session, &role, e).await,
-    }
+            )
+        });
+    settled(&state, session, &role, outcome).await
 }
