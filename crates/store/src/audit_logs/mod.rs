@@ -709,41 +709,62 @@ pub(crate) struct PageSql {
 
 impl PageSql {
     /// The statement of `query`'s page in the organization bound as `org`, `cursor` being the
-    /// `(effective_at, seq)` of the entry `query.cursor` names.
+    /// `(effective_at, seq)` of the entry `query.cursor` names: the lead's arms, if several, as
+    /// one compound statement.
     pub(crate) fn of(
         query: &AuditLogQuery,
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &Dialect,
     ) -> Self {
-        Self::build(query, org, cursor, dialect, None)
+        PageParts::of(query, org, cursor, dialect).one()
     }
 
-    /// How many arms [`PageSql::of`] reads `query` as (0 when no filter leads).
-    fn arm_count(query: &AuditLogQuery) -> usize {
-        Lead::of(query).map_or(0, |lead| lead.arms().len())
-    }
-
-    /// `query`'s statement; with `only_arm`, the statement of that arm of the lead alone.
-    fn build(
+    /// The statements that read `query`'s page one arm each (one, when no filter leads or its
+    /// lead is one arm): each is read from its index in order, and their rows merged give the
+    /// page. SQLite runs these rather than [`PageSql::of`]'s compound statement, whose merge
+    /// builds temporary sort tables on every read.
+    pub(crate) fn arms(
         query: &AuditLogQuery,
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &Dialect,
-        only_arm: Option<usize>,
+    ) -> Vec<Self> {
+        PageParts::of(query, org, cursor, dialect).split()
+    }
+}
+
+/// What every statement of one page shares, written once: the select, the conditions of the
+/// filters that do not lead and their values, and the arms of the one that leads.
+struct PageParts<'d> {
+    dialect: &'d Dialect,
+    select: String,
+    conditions: String,
+    values: Vec<Bound>,
+    ascending: bool,
+    /// The direction and the `LIMIT` placeholder of a read in list order; `None` for a table
+    /// read whole.
+    order: Option<(&'static str, String)>,
+    /// The lead's arms: the index each reads and the condition that keeps it to one value.
+    arms: Vec<(&'static str, LeadArm)>,
+}
+
+impl<'d> PageParts<'d> {
+    fn of(
+        query: &AuditLogQuery,
+        org: Bound,
+        cursor: Option<(i64, i64)>,
+        dialect: &'d Dialect,
     ) -> Self {
         let mut values = Vec::new();
-        let mut bind = |value: Bound| {
-            values.push(value);
-            (dialect.placeholder)(values.len())
-        };
-        let mut conditions = format!("a.{} = {}", dialect.org, bind(org));
+        let mut conditions = format!("a.{} = {}", dialect.org, bind(&mut values, dialect, org));
         // Newest first: the page below a cursor for `after` (and the first page), the page
         // above it for `before`, read upwards and turned round.
         let ascending = matches!(query.cursor, Some(AuditCursor::Before(_))) && cursor.is_some();
         if let Some((at, seq)) = cursor {
             let operator = if ascending { ">" } else { "<" };
-            let (at, seq) = (bind(Bound::Int(at)), bind(Bound::Int(seq)));
+            let at = bind(&mut values, dialect, Bound::Int(at));
+            let seq = bind(&mut values, dialect, Bound::Int(seq));
             conditions.push_str(&format!(
                 " AND (a.effective_at, a.seq) {operator} ({at}, {seq})"
             ));
@@ -756,7 +777,7 @@ impl PageSql {
             (range.lte, "<="),
         ] {
             if let Some(at) = bound {
-                let mark = bind(Bound::Int(at));
+                let mark = bind(&mut values, dialect, Bound::Int(at));
                 conditions.push_str(&format!(" AND a.effective_at {operator} {mark}"));
             }
         }
@@ -765,7 +786,7 @@ impl PageSql {
         let lead = if dialect.unordered {
             None
         } else {
-            Lead::of(query)
+            Lead::of(&lists)
         };
         for (n, (list, matching)) in lists.iter().enumerate() {
             let Some(list) = list else { continue };
@@ -774,7 +795,7 @@ impl PageSql {
             }
             let marks: Vec<String> = list
                 .iter()
-                .map(|value| bind(Bound::Text(value.clone())))
+                .map(|value| bind(&mut values, dialect, Bound::Text(value.clone())))
                 .collect();
             if marks.is_empty() {
                 conditions.push_str(" AND 1 = 0");
@@ -795,75 +816,71 @@ impl PageSql {
             // Every entry orgusers writes is scoped to the organization, none to a tenant.
             conditions.push_str(" AND 1 = 0");
         }
-        let columns = "a.id, a.type, a.effective_at, a.project_id, a.actor_key_id";
-        if dialect.unordered {
-            let sql = format!(
-                "SELECT {columns}, {} AS payload, a.seq, a.actor_user_id, a.actor_email \
-                 FROM {} AS a WHERE {conditions}",
-                dialect.payload, dialect.table
-            );
-            return Self {
-                sql,
-                values,
-                ascending,
-            };
+        let select = format!(
+            "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, {} AS payload, \
+             a.seq, a.actor_user_id, a.actor_email FROM {} AS a",
+            dialect.payload, dialect.table
+        );
+        // Read in list order, each statement stopping after the page and one more; the waiting
+        // entries are read whole, and sorted and limited by the caller.
+        let order = (!dialect.unordered).then(|| {
+            let fetch = i64::try_from(query.limit)
+                .unwrap_or(i64::MAX)
+                .saturating_add(1);
+            let limit = bind(&mut values, dialect, Bound::Int(fetch));
+            let direction = if ascending { "ASC" } else { "DESC" };
+            (direction, limit)
+        });
+        Self {
+            dialect,
+            select,
+            conditions,
+            values,
+            ascending,
+            order,
+            arms: lead.map_or_else(Vec::new, |lead| lead.arms()),
         }
-        // The lead's arms: the index each reads and the condition that keeps it to one value.
-        let arms = lead.map_or_else(Vec::new, |lead| lead.arms());
-        let arms: Vec<(&str, LeadArm)> = match only_arm {
-            Some(n) => arms.into_iter().skip(n).take(1).collect(),
-            None => arms,
+    }
+
+    /// One statement of the page: the shared conditions, then `lead`'s (its values appended to
+    /// `values`), in list order.
+    fn statement(&self, values: &mut Vec<Bound>, lead: Option<(&str, LeadArm)>) -> String {
+        let (select, conditions) = (&self.select, &self.conditions);
+        let Some((order, limit)) = &self.order else {
+            return format!("{select} WHERE {conditions}");
         };
-        let fetch = i64::try_from(query.limit)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        let limit = bind(Bound::Int(fetch));
-        let order = if ascending { "ASC" } else { "DESC" };
-        let mut arm = |index: Option<&str>, lead: Option<LeadArm>| {
-            let hint = match index {
-                Some(index) if dialect.index_hints => format!(" INDEXED BY {index}"),
-                _ => String::new(),
-            };
-            let extra = match lead {
-                None => String::new(),
-                Some(LeadArm::Equal(column, value)) => {
-                    format!(" AND {column} = {}", bind(Bound::Text(value)))
-                }
-                Some(LeadArm::ActorUser(value, all)) => {
-                    let mark = bind(Bound::Text(value));
-                    let all: Vec<String> =
-                        all.into_iter().map(|id| bind(Bound::Text(id))).collect();
-                    format!(
-                        " AND a.actor_user_id = {mark} AND (a.actor_key_id IS NULL \
-                         OR a.actor_key_id NOT IN ({}))",
-                        all.join(", ")
-                    )
-                }
-            };
-            format!(
-                "SELECT {columns}, {} AS payload, a.seq, a.actor_user_id, a.actor_email \
-                 FROM {} AS a{hint} WHERE {conditions}{extra} \
-                 ORDER BY a.effective_at {order}, a.seq {order} LIMIT {limit}",
-                dialect.payload, dialect.table
-            )
-        };
-        let sql = match arms.len() {
-            0 => arm(None, None),
-            1 => {
-                let (index, lead) = arms
-                    .into_iter()
-                    .next()
-                    .map_or(("", None), |(i, l)| (i, Some(l)));
-                arm(Some(index), lead)
+        let (hint, extra) = match lead {
+            None => (String::new(), String::new()),
+            Some((index, arm)) => {
+                let hint = if self.dialect.index_hints {
+                    format!(" INDEXED BY {index}")
+                } else {
+                    String::new()
+                };
+                (hint, arm.condition(values, self.dialect))
             }
-            _ => {
+        };
+        format!(
+            "{select}{hint} WHERE {conditions}{extra} \
+             ORDER BY a.effective_at {order}, a.seq {order} LIMIT {limit}"
+        )
+    }
+
+    /// The page as one statement: no lead, one arm, or the arms merged by a compound.
+    fn one(mut self) -> PageSql {
+        let mut values = std::mem::take(&mut self.values);
+        let mut arms = std::mem::take(&mut self.arms);
+        let sql = match (arms.len(), &self.order) {
+            (0 | 1, _) | (_, None) => self.statement(&mut values, arms.pop()),
+            (_, Some((order, limit))) => {
                 // Each limited arm is a subquery: SQLite takes no ORDER BY or LIMIT on an arm
                 // of a compound itself.
                 let arms: Vec<String> = arms
                     .into_iter()
                     .enumerate()
-                    .map(|(n, (index, lead))| {
-                        format!("SELECT * FROM ({}) AS arm{n}", arm(Some(index), Some(lead)))
+                    .map(|(n, lead)| {
+                        let arm = self.statement(&mut values, Some(lead));
+                        format!("SELECT * FROM ({arm}) AS arm{n}")
                     })
                     .collect();
                 format!(
@@ -872,31 +889,37 @@ impl PageSql {
                 )
             }
         };
-        Self {
+        PageSql {
             sql,
             values,
-            ascending,
+            ascending: self.ascending,
         }
     }
 
-    /// The statements that read `query`'s page one arm each (one, when no filter leads or its
-    /// lead is one arm): each is read from its index in order, and their rows merged give the
-    /// page. SQLite runs these rather than [`PageSql::of`]'s compound statement, whose merge
-    /// builds temporary sort tables on every read.
-    pub(crate) fn arms(
-        query: &AuditLogQuery,
-        org: Bound,
-        cursor: Option<(i64, i64)>,
-        dialect: &Dialect,
-    ) -> Vec<Self> {
-        let count = Self::arm_count(query);
-        if count <= 1 {
-            return vec![Self::build(query, org, cursor, dialect, None)];
+    /// The page as a statement per arm of the lead (one, when it has fewer than two).
+    fn split(mut self) -> Vec<PageSql> {
+        if self.arms.len() <= 1 {
+            return vec![self.one()];
         }
-        (0..count)
-            .map(|n| Self::build(query, org.clone(), cursor, dialect, Some(n)))
+        let arms = std::mem::take(&mut self.arms);
+        arms.into_iter()
+            .map(|lead| {
+                let mut values = self.values.clone();
+                let sql = self.statement(&mut values, Some(lead));
+                PageSql {
+                    sql,
+                    values,
+                    ascending: self.ascending,
+                }
+            })
             .collect()
     }
+}
+
+/// Binds `value` as the next of `values`: its placeholder.
+fn bind(values: &mut Vec<Bound>, dialect: &Dialect, value: Bound) -> String {
+    values.push(value);
+    (dialect.placeholder)(values.len())
 }
 
 /// The list filters of `query`, in the order they may lead a read, the most selective first:
@@ -940,13 +963,13 @@ struct Lead {
 }
 
 impl Lead {
-    fn of(query: &AuditLogQuery) -> Option<Self> {
-        filter_lists(query)
-            .into_iter()
+    fn of(lists: &[(Option<Vec<String>>, Match)]) -> Option<Self> {
+        lists
+            .iter()
             .enumerate()
             .find_map(|(list, (values, matching))| {
                 let mut distinct: Vec<String> = Vec::new();
-                for value in values.into_iter().flatten() {
+                for value in values.iter().flatten().cloned() {
                     if !distinct.contains(&value) {
                         distinct.push(value);
                     }
@@ -955,7 +978,7 @@ impl Lead {
                     .contains(&distinct.len())
                     .then_some(Self {
                         list,
-                        matching,
+                        matching: *matching,
                         values: distinct,
                     })
             })
@@ -999,6 +1022,32 @@ enum LeadArm {
     /// `actor_ids` as a user id: the owner is the value, and the key none of the values (those
     /// entries are the key arms').
     ActorUser(String, Vec<String>),
+}
+
+impl LeadArm {
+    /// The ` AND …` that keeps an arm to its value, its values appended to `values`.
+    fn condition(self, values: &mut Vec<Bound>, dialect: &Dialect) -> String {
+        match self {
+            Self::Equal(column, value) => {
+                format!(
+                    " AND {column} = {}",
+                    bind(values, dialect, Bound::Text(value))
+                )
+            }
+            Self::ActorUser(value, all) => {
+                let mark = bind(values, dialect, Bound::Text(value));
+                let all: Vec<String> = all
+                    .into_iter()
+                    .map(|id| bind(values, dialect, Bound::Text(id)))
+                    .collect();
+                format!(
+                    " AND a.actor_user_id = {mark} AND (a.actor_key_id IS NULL \
+                     OR a.actor_key_id NOT IN ({}))",
+                    all.join(", ")
+                )
+            }
+        }
+    }
 }
 
 /// The audit log, per backend.
