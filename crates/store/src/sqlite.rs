@@ -756,10 +756,12 @@ mod tests {
                 }
             }
         };
-        let within = |what| {
-            move |r: Result<_, tokio::time::error::Elapsed>| {
-                r.unwrap_or_else(|_| panic!("{what} was not answered"))
-            }
+        // The guard only turns a change that is never answered into a failure, not a hang.
+        let answered = async |what: &str, change: tokio::task::JoinHandle<_>| {
+            tokio::time::timeout(Duration::from_secs(20), change)
+                .await
+                .unwrap_or_else(|_| panic!("{what} was not answered"))
+                .unwrap()
         };
         // A change that runs once `go` says so.
         let held = |go: mpsc::Receiver<()>| {
@@ -788,15 +790,10 @@ mod tests {
         let third = held(third_waits);
         queued(1).await;
         go_first.send(()).unwrap();
-        let limit = Duration::from_secs(20);
-        for (name, change) in [("the first", first), ("the second", second)] {
-            let answered = within(name)(tokio::time::timeout(limit, change).await);
-            answered.unwrap().unwrap();
-        }
+        answered("the first", first).await.unwrap();
+        answered("the second", second).await.unwrap();
         go_third.send(()).unwrap();
-        within("the third")(tokio::time::timeout(limit, third).await)
-            .unwrap()
-            .unwrap();
+        answered("the third", third).await.unwrap();
     }
 
     /// The bundled SQLite is built with the workspace's options (`.cargo/config.toml`): without
