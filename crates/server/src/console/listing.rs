@@ -8,7 +8,7 @@ use std::future::Future;
 use maud::{Markup, html};
 use orgusers_api::User;
 use orgusers_store::page::{ListScope, NextPage, NextQuery, Position, SortOrder};
-use orgusers_store::{Kind, OrgId, StoreError, UserSearch};
+use orgusers_store::{OrgId, StoreError};
 
 use super::{ConsoleError, PageLinks, date, store_message};
 use crate::AppState;
@@ -115,32 +115,14 @@ where
     }))
 }
 
-/// The user a form names: `user-…` (or any id) as is, an address with `@` by its email (any
-/// case). `None` when the organization has no such user.
+/// The user a form names: its id, or its email in any case ([`orgusers_store::users::find_user`]).
+/// `None` when the organization has no such user.
 pub(super) async fn find_user(
     state: &AppState,
     org: &OrgId,
     given: &str,
 ) -> Result<Option<User>, ConsoleError> {
-    let given = given.trim();
-    if given.contains('@') {
-        let search = UserSearch {
-            limit: 100,
-            text: Some(given.to_owned()),
-            ..UserSearch::default()
-        };
-        let found = state.store.search_users(org, &search).await?;
-        return Ok(found.users.into_iter().find(|user| {
-            user.email
-                .as_deref()
-                .is_some_and(|email| email.eq_ignore_ascii_case(given))
-        }));
-    }
-    match state.store.get_user(org, given).await {
-        Ok(user) => Ok(Some(user)),
-        Err(e) if ConsoleError::is_not_found(&e, Kind::User) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(orgusers_store::users::find_user(state.store.as_ref(), org, given).await?)
 }
 
 /// The sentence of a form naming no user.

@@ -9,9 +9,8 @@ use serde_json::json;
 
 use crate::audit::{Actor, AuditEvent};
 use crate::page::{FirstQuery, NextPage, Position, SortOrder, fetched_page};
-use crate::{
-    AdminKey, EmailFilter, InvalidValue, KeyHash, Kind, OrgId, StoreError, UserQuery, UserStore,
-};
+use crate::users::find_user;
+use crate::{AdminKey, InvalidValue, KeyHash, Kind, OrgId, StoreError, UserStore};
 
 /// Longest lifetime `expires_in_seconds` may give a key: a year.
 pub const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
@@ -114,35 +113,17 @@ impl AdminKeyRecord {
     }
 }
 
-/// The id of the user of `org` that `user` names: its id, or else its email (compared
-/// case-insensitively, as everywhere). The owner `orgusers keys create --owner` gives a key.
+/// The id of the user of `org` that `user` names (its id or its email, see [`find_user`]):
+/// the owner `orgusers keys create --owner` gives a key.
 pub async fn owner_named(
     store: &(impl UserStore + ?Sized),
     org: &OrgId,
     user: &str,
 ) -> Result<String, StoreError> {
-    match store.get_user(org, user).await {
-        Ok(found) => return Ok(found.id),
-        Err(StoreError::NotFound { .. }) => {}
-        Err(e) => return Err(e),
-    }
-    if let Ok(emails) = EmailFilter::new([user]) {
-        let query = UserQuery {
-            limit: 1,
-            after: None,
-            emails: Some(emails),
-        };
-        if let Some(found) = store
-            .list_users(org, &query)
-            .await?
-            .users
-            .into_iter()
-            .next()
-        {
-            return Ok(found.id);
-        }
-    }
-    Err(StoreError::not_found(Kind::User, user))
+    find_user(store, org, user)
+        .await?
+        .map(|found| found.id)
+        .ok_or_else(|| StoreError::not_found(Kind::User, user))
 }
 
 /// `No such admin API key: <id>`.

@@ -180,6 +180,36 @@ pub mod rules {
     }
 }
 
+/// The live user of `org` that `given` names: its id, or else its email (compared as the
+/// `emails` filter compares them, case-insensitively). What a form or a command line names a
+/// user by.
+pub async fn find_user(
+    store: &(impl UserStore + ?Sized),
+    org: &OrgId,
+    given: &str,
+) -> Result<Option<User>, StoreError> {
+    let given = given.trim();
+    match store.get_user(org, given).await {
+        Ok(found) => return Ok(Some(found)),
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let Ok(emails) = EmailFilter::new([given]) else {
+        return Ok(None);
+    };
+    let query = UserQuery {
+        limit: 1,
+        after: None,
+        emails: Some(emails),
+    };
+    Ok(store
+        .list_users(org, &query)
+        .await?
+        .users
+        .into_iter()
+        .next())
+}
+
 /// Users per backend.
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
