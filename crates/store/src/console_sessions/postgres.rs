@@ -86,10 +86,8 @@ impl ConsoleSessionStore for PostgresStore {
             Visit::Fresh => Ok(Some(session)),
             Visit::Ended => {
                 // An ended session is gone for good.
-                let stmt = client
-                    .prepare_cached("DELETE FROM console_sessions WHERE token_hash = $1")
-                    .await?;
-                client.execute(&stmt, &[&token.0.as_slice()]).await?;
+                drop(client);
+                self.delete_console_session(token).await?;
                 Ok(None)
             }
             Visit::Touch => {
