@@ -22,6 +22,7 @@ mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
+pub(crate) mod audit_index;
 pub(crate) mod departures;
 pub(crate) mod import;
 mod migrate;
@@ -56,6 +57,9 @@ pub(crate) struct Inner {
     org_seqs: Mutex<std::collections::HashMap<OrgId, i64>>,
     /// Changes waiting to be committed together (see [`SqliteStore::change`]).
     pending: Mutex<Vec<Job>>,
+    /// Keeps the audit log's index by resource up to date, beside the writer (none in tests
+    /// that bring it up to date themselves).
+    indexer: Option<audit_index::Indexer>,
 }
 
 /// One write transaction of an organization, with the audit events its change causes; they
@@ -303,6 +307,17 @@ fn set_wal_mode(conn: &Connection) -> Result<(), StoreError> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_indexing(path, true).await
+    }
+
+    /// Opens the store without the thread that indexes its audit log by resource: a test
+    /// then brings the index up to date where it chooses (`audit_index::catch_up_by`).
+    #[cfg(test)]
+    pub(crate) async fn open_without_indexer(path: &Path) -> Result<Self, StoreError> {
+        Self::open_indexing(path, false).await
+    }
+
+    async fn open_indexing(path: &Path, indexing: bool) -> Result<Self, StoreError> {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
             let mut writer = connect(&path)?;
@@ -314,6 +329,14 @@ impl SqliteStore {
                 tx.commit()?;
             }
             let cursor_key = load_cursor_key(&writer)?;
+            // A store opened for the first time since the index's file was made (or lost)
+            // has it made before it serves; later, the indexer keeps up in the background.
+            audit_index::catch_up_fully(&path)?;
+            let indexer = if indexing {
+                Some(audit_index::Indexer::start(&path)?)
+            } else {
+                None
+            };
             Ok(Self {
                 inner: Arc::new(Inner {
                     path,
@@ -323,6 +346,7 @@ impl SqliteStore {
                     cursor_key,
                     org_seqs: Mutex::default(),
                     pending: Mutex::default(),
+                    indexer,
                 }),
             })
         })
@@ -481,12 +505,16 @@ impl Inner {
                     Err(_) => tx.execute_batch("ROLLBACK TO change; RELEASE change")?,
                 }
             }
+            let mut moved = false;
             if pending_entries_due(&tx)? {
                 // In a savepoint of its own: if the move fails, the entries stay where reads
                 // find them, and the batch's changes still commit.
                 tx.execute_batch("SAVEPOINT move_entries")?;
                 match move_pending_entries(&tx) {
-                    Ok(()) => tx.execute_batch("RELEASE move_entries")?,
+                    Ok(()) => {
+                        tx.execute_batch("RELEASE move_entries")?;
+                        moved = true;
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "moving audit log entries failed");
                         tx.execute_batch("ROLLBACK TO move_entries; RELEASE move_entries")?;
@@ -494,6 +522,9 @@ impl Inner {
                 }
             }
             tx.commit()?;
+            if let (true, Some(indexer)) = (moved, &self.indexer) {
+                indexer.wake();
+            }
             Ok(())
         })();
         let committed = outcome.map_err(|e| format!("{e:#}"));
@@ -514,7 +545,11 @@ impl Inner {
         let idle = lock(&self.idle_readers).pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(&self.path)?,
+            None => {
+                let conn = connect(&self.path)?;
+                audit_index::attach(&conn, &self.path)?;
+                conn
+            }
         };
         let result = f(&conn);
         let mut idle = lock(&self.idle_readers);
@@ -1085,5 +1120,73 @@ mod tests {
         by_email.actor_emails = Some(vec!["ann@x.IO".to_owned()]);
         let found = store.list_audit_logs(&org, &by_email).await.unwrap();
         assert_eq!(found.entries.len(), 1);
+    }
+
+    /// The audit log's index by resource, beside the store's file, holds the moved entries; a
+    /// reset deletes entries under it (later ones may take their `seq`s again), so reads stop
+    /// using it until it is made again, and see exactly the entries there are throughout.
+    #[tokio::test]
+    async fn the_resource_index_is_made_again_after_a_reset() {
+        use crate::audit_logs::{AuditLogQuery, AuditLogStore};
+        use crate::groups::{GroupName, GroupStore};
+        use crate::snapshots::SnapshotStore;
+        use audit_index::{IndexState, catch_up_fully};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.db");
+        let store = SqliteStore::open_without_indexer(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let create = |name: String| {
+            let (store, org, path) = (store.clone(), org.clone(), path.clone());
+            async move {
+                let name = GroupName::parse(&name).unwrap();
+                let id = store.create_group(&org, &name).await.unwrap().id;
+                move_pending_entries(&connect(&path).unwrap()).unwrap();
+                id.as_str().to_owned()
+            }
+        };
+        let through = || {
+            store
+                .read_here(|conn| {
+                    let _snapshot = conn.unchecked_transaction()?;
+                    IndexState::read(conn)
+                })
+                .unwrap()
+                .through
+        };
+        let by_resource = |id: String| {
+            let store = store.clone();
+            let org = org.clone();
+            async move {
+                let mut query = AuditLogQuery::newest(10);
+                query.resource_ids = Some(vec![id]);
+                let page = store.list_audit_logs(&org, &query).await.unwrap();
+                page.entries
+                    .into_iter()
+                    .map(|e| e.event_type)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let first = create("Team one".into()).await;
+        let second = create("Team two".into()).await;
+        // Moved, not yet indexed: read from `audit_log` itself.
+        assert_eq!(through(), 0);
+        assert_eq!(by_resource(second.clone()).await, ["group.created"]);
+        catch_up_fully(&path).unwrap();
+        let indexed = through();
+        assert!(indexed >= 2, "{indexed}");
+        assert_eq!(by_resource(first.clone()).await, ["group.created"]);
+
+        store.reset(&org).await.unwrap();
+        move_pending_entries(&connect(&path).unwrap()).unwrap();
+        assert_eq!(through(), 0, "an index of deleted rows is not used");
+        let third = create("Team three".into()).await;
+        for _ in 0..2 {
+            assert!(by_resource(first.clone()).await.is_empty());
+            assert!(by_resource(second.clone()).await.is_empty());
+            assert_eq!(by_resource(third.clone()).await, ["group.created"]);
+            catch_up_fully(&path).unwrap();
+        }
+        assert!(through() > 0);
     }
 }

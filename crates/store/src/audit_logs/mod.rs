@@ -660,6 +660,10 @@ pub(crate) struct Dialect {
     /// at most, with no index to read in order): no filter leads, and the rows are sorted and
     /// limited by the caller, which spares SQLite a temporary sort table per read.
     pub unordered: bool,
+    /// The table that holds the index by resource when it is not the table's own (SQLite's
+    /// file beside the store's, `sqlite::audit_index`): read up to the `seq` it is made
+    /// through, joined to the entries, and above it from the entries themselves.
+    pub resources_beside: Option<&'static str>,
 }
 
 /// The most arms a split filter is read as; a longer list stays one `IN`, where sorting what it
@@ -671,6 +675,9 @@ const MAX_ARMS: usize = 16;
 enum Match {
     /// The column equals the value; the index holds each value's rows in list order.
     Column(&'static str, &'static str),
+    /// `resource_ids`: the resource equals the value; its index may be beside the table
+    /// ([`Dialect::resources_beside`]).
+    Resource,
     /// `actor_ids`: the acting key's id or its owner's user id equals the value.
     Actor,
 }
@@ -679,7 +686,7 @@ impl Match {
     /// How many arms (index walks) one value is read as when the filter leads.
     fn arms_per_value(self) -> usize {
         match self {
-            Self::Column(..) => 1,
+            Self::Column(..) | Self::Resource => 1,
             Self::Actor => 2,
         }
     }
@@ -717,20 +724,22 @@ impl PageSql {
         cursor: Option<(i64, i64)>,
         dialect: &Dialect,
     ) -> Self {
-        PageParts::of(query, org, cursor, dialect).one()
+        PageParts::of(query, org, cursor, dialect, None).one()
     }
 
     /// The statements that read `query`'s page one arm each (one, when no filter leads or its
     /// lead is one arm): each is read from its index in order, and their rows merged give the
     /// page. SQLite runs these rather than [`PageSql::of`]'s compound statement, whose merge
-    /// builds temporary sort tables on every read.
+    /// builds temporary sort tables on every read. `resources_through` is the `seq` through
+    /// which [`Dialect::resources_beside`] holds the entries.
     pub(crate) fn arms(
         query: &AuditLogQuery,
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &Dialect,
+        resources_through: i64,
     ) -> Vec<Self> {
-        PageParts::of(query, org, cursor, dialect).split()
+        PageParts::of(query, org, cursor, dialect, Some(resources_through)).split()
     }
 }
 
@@ -738,7 +747,14 @@ impl PageSql {
 /// filters that do not lead and their values, and the arms of the one that leads.
 struct PageParts<'d> {
     dialect: &'d Dialect,
+    /// The columns read, of the entries as `a`.
+    columns: String,
     select: String,
+    /// The placeholder of the organization.
+    org: String,
+    /// The cursor's and the time range's conditions (operator and placeholders), which a read
+    /// of the index beside the table repeats on that index's columns.
+    position: Position,
     conditions: String,
     values: Vec<Bound>,
     ascending: bool,
@@ -747,6 +763,35 @@ struct PageParts<'d> {
     order: Option<(&'static str, String)>,
     /// The lead's arms: the index each reads and the condition that keeps it to one value.
     arms: Vec<(&'static str, LeadArm)>,
+    /// When `resource_ids` leads and its index is beside the table: the `seq` through which
+    /// that index holds the entries, and the distinct values.
+    beside: Option<(i64, Vec<String>)>,
+}
+
+/// The conditions of a page's place in list order, kept apart so that they can be written on
+/// the columns of the entries (`a`) or on those of the index beside them (`r`).
+#[derive(Default)]
+struct Position {
+    /// `(effective_at, seq)` beyond the cursor: the operator and the two placeholders.
+    cursor: Option<(&'static str, String, String)>,
+    /// The bounds of `effective_at`: operator and placeholder.
+    range: Vec<(&'static str, String)>,
+}
+
+impl Position {
+    /// The conditions as ` AND …` on the columns of `alias`.
+    fn on(&self, alias: &str) -> String {
+        let mut text = String::new();
+        if let Some((operator, at, seq)) = &self.cursor {
+            text.push_str(&format!(
+                " AND ({alias}.effective_at, {alias}.seq) {operator} ({at}, {seq})"
+            ));
+        }
+        for (operator, mark) in &self.range {
+            text.push_str(&format!(" AND {alias}.effective_at {operator} {mark}"));
+        }
+        text
+    }
 }
 
 impl<'d> PageParts<'d> {
@@ -755,9 +800,11 @@ impl<'d> PageParts<'d> {
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &'d Dialect,
+        resources_through: Option<i64>,
     ) -> Self {
         let mut values = Vec::new();
-        let mut conditions = format!("a.{} = {}", dialect.org, bind(&mut values, dialect, org));
+        let org = bind(&mut values, dialect, org);
+        let mut position = Position::default();
         // Newest first: the page below a cursor for `after` (and the first page), the page
         // above it for `before`, read upwards and turned round.
         let ascending = matches!(query.cursor, Some(AuditCursor::Before(_))) && cursor.is_some();
@@ -765,9 +812,7 @@ impl<'d> PageParts<'d> {
             let operator = if ascending { ">" } else { "<" };
             let at = bind(&mut values, dialect, Bound::Int(at));
             let seq = bind(&mut values, dialect, Bound::Int(seq));
-            conditions.push_str(&format!(
-                " AND (a.effective_at, a.seq) {operator} ({at}, {seq})"
-            ));
+            position.cursor = Some((operator, at, seq));
         }
         let range = query.effective_at;
         for (bound, operator) in [
@@ -777,10 +822,12 @@ impl<'d> PageParts<'d> {
             (range.lte, "<="),
         ] {
             if let Some(at) = bound {
-                let mark = bind(&mut values, dialect, Bound::Int(at));
-                conditions.push_str(&format!(" AND a.effective_at {operator} {mark}"));
+                position
+                    .range
+                    .push((operator, bind(&mut values, dialect, Bound::Int(at))));
             }
         }
+        let mut conditions = format!("a.{} = {org}{}", dialect.org, position.on("a"));
         let lists = filter_lists(query);
         // The filter whose indexes are read, unless the table is read whole.
         let lead = if dialect.unordered {
@@ -806,6 +853,9 @@ impl<'d> PageParts<'d> {
                 Match::Column(column, _) => {
                     conditions.push_str(&format!(" AND {column} IN ({marks})"));
                 }
+                Match::Resource => {
+                    conditions.push_str(&format!(" AND a.resource_id IN ({marks})"));
+                }
                 // Not split, an id matches either column: no one index holds both.
                 Match::Actor => conditions.push_str(&format!(
                     " AND (a.actor_key_id IN ({marks}) OR a.actor_user_id IN ({marks}))"
@@ -816,11 +866,12 @@ impl<'d> PageParts<'d> {
             // Every entry orgusers writes is scoped to the organization, none to a tenant.
             conditions.push_str(" AND 1 = 0");
         }
-        let select = format!(
-            "SELECT a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, {} AS payload, \
-             a.seq, a.actor_user_id, a.actor_email FROM {} AS a",
-            dialect.payload, dialect.table
+        let columns = format!(
+            "a.id, a.type, a.effective_at, a.project_id, a.actor_key_id, {} AS payload, \
+             a.seq, a.actor_user_id, a.actor_email",
+            dialect.payload
         );
+        let select = format!("SELECT {columns} FROM {} AS a", dialect.table);
         // Read in list order, each statement stopping after the page and one more; the waiting
         // entries are read whole, and sorted and limited by the caller.
         let order = (!dialect.unordered).then(|| {
@@ -831,15 +882,80 @@ impl<'d> PageParts<'d> {
             let direction = if ascending { "ASC" } else { "DESC" };
             (direction, limit)
         });
+        let beside = match (&lead, dialect.resources_beside, resources_through, &order) {
+            (Some(lead), Some(_), Some(through), Some(_))
+                if matches!(lead.matching, Match::Resource) =>
+            {
+                Some((through, lead.values.clone()))
+            }
+            _ => None,
+        };
         Self {
             dialect,
+            columns,
             select,
+            org,
+            position,
             conditions,
             values,
             ascending,
             order,
             arms: lead.map_or_else(Vec::new, |lead| lead.arms()),
+            beside,
         }
+    }
+
+    /// The reads of a page that `resource_ids` leads with its index beside the table: one per
+    /// value from that index, up to `through`, each joined to its entries in list order; and one
+    /// of the entries above `through` (the few the index does not hold yet), read whole by
+    /// their key and sorted by the caller.
+    fn beside_reads(self, table: &str, through: i64, resources: Vec<String>) -> Vec<PageSql> {
+        let Some((order, limit)) = &self.order else {
+            return vec![self.one()];
+        };
+        let (columns, conditions) = (&self.columns, &self.conditions);
+        let dialect = self.dialect;
+        let mut reads = Vec::with_capacity(resources.len() + 1);
+        for resource in &resources {
+            let mut values = self.values.clone();
+            let through = bind(&mut values, dialect, Bound::Int(through));
+            let resource = bind(&mut values, dialect, Bound::Text(resource.clone()));
+            // CROSS JOIN keeps the index the outer loop: it is read in list order, and each of
+            // its rows finds its entry by key.
+            let sql = format!(
+                "SELECT {columns} FROM {table} AS r CROSS JOIN {} AS a ON a.seq = r.seq \
+                 WHERE r.org = {} AND r.resource_id = {resource} AND r.seq <= {through}{} \
+                 AND {conditions} \
+                 ORDER BY r.effective_at {order}, r.seq {order} LIMIT {limit}",
+                dialect.table,
+                self.org,
+                self.position.on("r"),
+            );
+            reads.push(PageSql {
+                sql,
+                values,
+                ascending: self.ascending,
+            });
+        }
+        let mut values = self.values.clone();
+        let through = bind(&mut values, dialect, Bound::Int(through));
+        let marks: Vec<String> = resources
+            .into_iter()
+            .map(|resource| bind(&mut values, dialect, Bound::Text(resource)))
+            .collect();
+        // NOT INDEXED: by the key's range alone (the time index would walk every older entry).
+        let sql = format!(
+            "SELECT {columns} FROM {} AS a NOT INDEXED WHERE a.seq > {through} AND {conditions} \
+             AND a.resource_id IN ({})",
+            dialect.table,
+            marks.join(", ")
+        );
+        reads.push(PageSql {
+            sql,
+            values,
+            ascending: self.ascending,
+        });
+        reads
     }
 
     /// One statement of the page: the shared conditions, then `lead`'s (its values appended to
@@ -898,6 +1014,11 @@ impl<'d> PageParts<'d> {
 
     /// The page as a statement per arm of the lead (one, when it has fewer than two).
     fn split(mut self) -> Vec<PageSql> {
+        if let (Some((through, resources)), Some(table)) =
+            (self.beside.take(), self.dialect.resources_beside)
+        {
+            return self.beside_reads(table, through, resources);
+        }
         if self.arms.len() <= 1 {
             return vec![self.one()];
         }
@@ -932,10 +1053,7 @@ fn filter_lists(query: &AuditLogQuery) -> [(Option<Vec<String>>, Match); 5] {
         .as_ref()
         .map(|emails| emails.iter().map(|email| fold_email(email)).collect());
     [
-        (
-            query.resource_ids.clone(),
-            Match::Column("a.resource_id", "audit_log_by_resource"),
-        ),
+        (query.resource_ids.clone(), Match::Resource),
         (
             query.project_ids.clone(),
             Match::Column("a.project_id", "audit_log_by_project"),
@@ -991,6 +1109,16 @@ impl Lead {
                 .values
                 .iter()
                 .map(|value| (index, LeadArm::Equal(column, value.clone())))
+                .collect(),
+            Match::Resource => self
+                .values
+                .iter()
+                .map(|value| {
+                    (
+                        "audit_log_by_resource",
+                        LeadArm::Equal("a.resource_id", value.clone()),
+                    )
+                })
                 .collect(),
             // Each id is read as a key id and as a user id, from each column's index. An entry
             // whose key is one of the ids is its key arm's alone, so that no entry comes twice

@@ -21,6 +21,7 @@ const POSTGRES: Dialect = Dialect {
     // PostgreSQL's planner has statistics (and no hints).
     index_hints: false,
     unordered: false,
+    resources_beside: None,
 };
 
 #[async_trait]

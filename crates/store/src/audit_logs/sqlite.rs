@@ -10,6 +10,7 @@ use super::{
     AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
     rules,
 };
+use crate::sqlite::audit_index::IndexState;
 use crate::sqlite::{SqliteStore, org_seq};
 use crate::{OrgId, StoreError};
 
@@ -21,6 +22,7 @@ pub(crate) const SQLITE: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     index_hints: true,
     unordered: false,
+    resources_beside: Some("audit_index.audit_log_by_resource"),
 };
 
 /// The entries not yet moved into `audit_log` (migration V11): a table with no index but its
@@ -88,11 +90,16 @@ fn read_page(
     let snapshot = conn.unchecked_transaction()?;
     let seq = org_seq(&snapshot, org)?;
     let cursor = cursor_position(&snapshot, seq, query)?;
+    // After the reads of the store's file above, so that its snapshot is the older one.
+    let through = match query.resource_ids {
+        Some(_) => IndexState::read(&snapshot)?.through,
+        None => 0,
+    };
     let mut ascending = false;
     let mut rows: Vec<(i64, StoredEntry)> = Vec::new();
     // One statement per arm of the leading filter, each read in its index's order, and one
     // over the waiting entries, read whole: SQLite sorts nothing.
-    let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE);
+    let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, through);
     reads.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
     for page in reads {
         ascending = page.ascending;
@@ -152,7 +159,7 @@ mod tests {
     /// filter, then the one over the waiting entries; each line's detail.
     fn plans(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Vec<Vec<String>> {
         let cursor = cursor_position(conn, seq, query).unwrap();
-        let mut pages = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE);
+        let mut pages = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, 10);
         pages.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
         pages
             .into_iter()
@@ -214,12 +221,11 @@ mod tests {
         one_email.actor_emails = list(&["ann@example.com"]);
         one_email.effective_at.gte = Some(1);
         const ACTOR: &[&str] = &["audit_log_by_actor ", "audit_log_by_actor_user "];
-        let cases: [(AuditLogQuery, &[&str], usize); 9] = [
+        let cases: [(AuditLogQuery, &[&str], usize); 8] = [
             (two_types, &["audit_log_by_type"], 2),
             (one_type, &["audit_log_by_type"], 1),
             (one_project, &["audit_log_by_project"], 1),
             (projects_and_types, &["audit_log_by_project"], 2),
-            (resources, &["audit_log_by_resource"], 3),
             // Each id as a key id and as a user id.
             (actors, ACTOR, 4),
             // An event type leads an actor or an email: it is the more selective.
@@ -250,6 +256,48 @@ mod tests {
                     assert!(
                         plan[0].starts_with("SEARCH a USING INDEX")
                             && index.iter().any(|index| plan[0].contains(index)),
+                        "{query:?}: {plans:#?}"
+                    );
+                }
+            }
+        }
+        // By resource: each value from the index beside the store's file, in the page's order
+        // and within the cursor's and the time range's bounds, each row's entry by its key; then
+        // the entries above what that index holds, by the key's range.
+        let mut one_resource = AuditLogQuery::newest(3);
+        one_resource.resource_ids = list(&["r"]);
+        one_resource.effective_at.gte = Some(1);
+        for (query, arms) in [(resources, 3), (one_resource, 1)] {
+            for cursor in [
+                None,
+                Some(AuditCursor::After("audit_log-x".into())),
+                Some(AuditCursor::Before("audit_log-x".into())),
+            ] {
+                let bounded = cursor.is_some() || query.effective_at.gte.is_some();
+                let query = AuditLogQuery {
+                    cursor,
+                    ..query.clone()
+                };
+                let mut plans = store
+                    .read_here(|conn| Ok(plans(conn, seq, &query)))
+                    .unwrap();
+                assert_eq!(plans.pop().unwrap(), ["SCAN a"], "{query:?}");
+                let above = plans.pop().unwrap();
+                assert_eq!(
+                    above,
+                    ["SEARCH a USING INTEGER PRIMARY KEY (rowid>?)"],
+                    "{query:?}"
+                );
+                assert_eq!(plans.len(), arms, "{query:?}: {plans:#?}");
+                for plan in &plans {
+                    assert_eq!(plan.len(), 2, "{query:?}: {plans:#?}");
+                    assert!(
+                        plan[0].starts_with("SEARCH r USING PRIMARY KEY (org=? AND resource_id=?")
+                            && plan[0].contains("effective_at") == bounded,
+                        "{query:?}: {plans:#?}"
+                    );
+                    assert_eq!(
+                        plan[1], "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)",
                         "{query:?}: {plans:#?}"
                     );
                 }
