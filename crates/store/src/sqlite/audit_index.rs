@@ -105,16 +105,21 @@ impl IndexState {
     /// read the store's file: the store's snapshot is then the older of the two, and every entry
     /// it holds above `through` is read from `audit_log` itself.
     pub(crate) fn read(conn: &Connection) -> Result<Self, StoreError> {
-        let (token, newest): (i64, i64) = conn
-            .prepare_cached(
+        // One statement: the transaction's snapshot of the store's file is already taken.
+        let (token, newest, indexed): (i64, i64, Option<(i64, i64)>) = conn
+            .prepare_cached(&format!(
                 "SELECT (SELECT token FROM audit_log_version), \
-                        (SELECT coalesce(max(seq), 0) FROM audit_log)",
-            )?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let indexed: Option<(i64, i64)> = conn
-            .prepare_cached(&format!("SELECT token, through FROM {SCHEMA}.indexed"))?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+                        (SELECT coalesce(max(seq), 0) FROM audit_log), \
+                        i.token, i.through \
+                 FROM (SELECT 1) LEFT JOIN {SCHEMA}.indexed AS i"
+            ))?
+            .query_row([], |r| {
+                let indexed = match (r.get::<_, Option<i64>>(2)?, r.get::<_, Option<i64>>(3)?) {
+                    (Some(token), Some(through)) => Some((token, through)),
+                    _ => None,
+                };
+                Ok((r.get(0)?, r.get(1)?, indexed))
+            })?;
         let through = match indexed {
             // Entries the index holds but this snapshot of the store does not yet are left out.
             Some((indexed_token, through)) if indexed_token == token => through.min(newest),
