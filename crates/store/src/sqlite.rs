@@ -329,12 +329,12 @@ impl SqliteStore {
                 tx.commit()?;
             }
             let cursor_key = load_cursor_key(&writer)?;
-            // A store opened for the first time since the index's file was made (or lost)
-            // has it made before it serves; later, the indexer keeps up in the background.
-            audit_index::catch_up_fully(&path)?;
+            // The index's file is made (or brought up to date) before the store serves, so
+            // that readers find its tables; later, the indexer keeps up in the background.
             let indexer = if indexing {
                 Some(audit_index::Indexer::start(&path)?)
             } else {
+                audit_index::catch_up_fully(&path)?;
                 None
             };
             Ok(Self {
@@ -1006,6 +1006,20 @@ mod tests {
         }
         let (moved, waiting) = counts();
         assert_eq!((moved, waiting), (PENDING_ENTRIES_MOVED_AT, 40));
+        // The store's indexer thread indexes the moved entries by resource (told of the move,
+        // or at its next look).
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while audit_index::IndexState::of_store(&store) < PENDING_ENTRIES_MOVED_AT {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the indexer did not index the moved entries"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            audit_index::IndexState::of_store(&store),
+            PENDING_ENTRIES_MOVED_AT
+        );
 
         // Walked newest first in pages of 7 across both tables, then back: every entry once.
         let mut walked = Vec::new();
@@ -1145,15 +1159,7 @@ mod tests {
                 id.as_str().to_owned()
             }
         };
-        let through = || {
-            store
-                .read_here(|conn| {
-                    let _snapshot = conn.unchecked_transaction()?;
-                    IndexState::read(conn)
-                })
-                .unwrap()
-                .through
-        };
+        let through = || IndexState::of_store(&store);
         let by_resource = |id: String| {
             let store = store.clone();
             let org = org.clone();

@@ -408,15 +408,7 @@ async fn sqlite_pages_are_the_filtered_entries_in_order() {
     // The index by resource beside the store's file: none of these entries in it (it was made
     // under rows since deleted, so it is not used), then the first 100, then all of them.
     use crate::sqlite::audit_index::{IndexState, catch_up_by, catch_up_fully};
-    let indexed_through = || {
-        store
-            .read_here(|conn| {
-                let _snapshot = conn.unchecked_transaction()?;
-                IndexState::read(conn)
-            })
-            .unwrap()
-            .through
-    };
+    let indexed_through = || IndexState::of_store(&store);
     // The `seq` of the newest entry written into `audit_log` (not `audit_log_pending`).
     let moved = (0..written.len())
         .filter(|n| n % 3 != 1)

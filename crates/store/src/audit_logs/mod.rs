@@ -690,6 +690,15 @@ impl Match {
             Self::Actor => 2,
         }
     }
+
+    /// The column a one-column filter compares, and the index in the table that holds it.
+    fn column(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Column(column, index) => Some((column, index)),
+            Self::Resource => Some(("a.resource_id", "audit_log_by_resource")),
+            Self::Actor => None,
+        }
+    }
 }
 
 /// The statement that reads one page's rows (and the one after it, which says whether more
@@ -763,9 +772,18 @@ struct PageParts<'d> {
     order: Option<(&'static str, String)>,
     /// The lead's arms: the index each reads and the condition that keeps it to one value.
     arms: Vec<(&'static str, LeadArm)>,
-    /// When `resource_ids` leads and its index is beside the table: the `seq` through which
-    /// that index holds the entries, and the distinct values.
-    beside: Option<(i64, Vec<String>)>,
+    /// When `resource_ids` leads and its index is beside the table.
+    beside: Option<Beside>,
+}
+
+/// A lead of `resource_ids` whose index is beside the table ([`Dialect::resources_beside`]).
+struct Beside {
+    /// The index's table.
+    table: &'static str,
+    /// The `seq` through which it holds the entries.
+    through: i64,
+    /// The lead's distinct values.
+    resources: Vec<String>,
 }
 
 /// The conditions of a page's place in list order, kept apart so that they can be written on
@@ -849,15 +867,12 @@ impl<'d> PageParts<'d> {
                 continue;
             }
             let marks = marks.join(", ");
-            match matching {
-                Match::Column(column, _) => {
+            match matching.column() {
+                Some((column, _)) => {
                     conditions.push_str(&format!(" AND {column} IN ({marks})"));
                 }
-                Match::Resource => {
-                    conditions.push_str(&format!(" AND a.resource_id IN ({marks})"));
-                }
                 // Not split, an id matches either column: no one index holds both.
-                Match::Actor => conditions.push_str(&format!(
+                None => conditions.push_str(&format!(
                     " AND (a.actor_key_id IN ({marks}) OR a.actor_user_id IN ({marks}))"
                 )),
             }
@@ -883,10 +898,14 @@ impl<'d> PageParts<'d> {
             (direction, limit)
         });
         let beside = match (&lead, dialect.resources_beside, resources_through, &order) {
-            (Some(lead), Some(_), Some(through), Some(_))
+            (Some(lead), Some(table), Some(through), Some(_))
                 if matches!(lead.matching, Match::Resource) =>
             {
-                Some((through, lead.values.clone()))
+                Some(Beside {
+                    table,
+                    through,
+                    resources: lead.values.clone(),
+                })
             }
             _ => None,
         };
@@ -909,7 +928,12 @@ impl<'d> PageParts<'d> {
     /// value from that index, up to `through`, each joined to its entries in list order; and one
     /// of the entries above `through` (the few the index does not hold yet), read whole by
     /// their key and sorted by the caller.
-    fn beside_reads(self, table: &str, through: i64, resources: Vec<String>) -> Vec<PageSql> {
+    fn beside_reads(self, beside: Beside) -> Vec<PageSql> {
+        let Beside {
+            table,
+            through,
+            resources,
+        } = beside;
         let Some((order, limit)) = &self.order else {
             return vec![self.one()];
         };
@@ -1014,10 +1038,8 @@ impl<'d> PageParts<'d> {
 
     /// The page as a statement per arm of the lead (one, when it has fewer than two).
     fn split(mut self) -> Vec<PageSql> {
-        if let (Some((through, resources)), Some(table)) =
-            (self.beside.take(), self.dialect.resources_beside)
-        {
-            return self.beside_reads(table, through, resources);
+        if let Some(beside) = self.beside.take() {
+            return self.beside_reads(beside);
         }
         if self.arms.len() <= 1 {
             return vec![self.one()];
@@ -1104,26 +1126,16 @@ impl Lead {
 
     /// The index each arm reads and the condition that keeps it to one value.
     fn arms(&self) -> Vec<(&'static str, LeadArm)> {
-        match self.matching {
-            Match::Column(column, index) => self
+        match self.matching.column() {
+            Some((column, index)) => self
                 .values
                 .iter()
                 .map(|value| (index, LeadArm::Equal(column, value.clone())))
                 .collect(),
-            Match::Resource => self
-                .values
-                .iter()
-                .map(|value| {
-                    (
-                        "audit_log_by_resource",
-                        LeadArm::Equal("a.resource_id", value.clone()),
-                    )
-                })
-                .collect(),
             // Each id is read as a key id and as a user id, from each column's index. An entry
             // whose key is one of the ids is its key arm's alone, so that no entry comes twice
             // (a key id that is also a user id).
-            Match::Actor => self
+            None => self
                 .values
                 .iter()
                 .flat_map(|value| {

@@ -120,13 +120,32 @@ impl IndexState {
                 };
                 Ok((r.get(0)?, r.get(1)?, indexed))
             })?;
-        let through = match indexed {
-            // Entries the index holds but this snapshot of the store does not yet are left out.
-            Some((indexed_token, through)) if indexed_token == token => through.min(newest),
-            // Made under other rows, or not yet made: nothing of it may be used.
-            _ => 0,
-        };
+        // Entries the index holds but this snapshot of the store does not yet are left out.
+        let through = usable_through(indexed, token).map_or(0, |through| through.min(newest));
         Ok(Self { through })
+    }
+}
+
+/// The `seq` through which an index whose state is `indexed` (its token and `through`) holds
+/// the entries of `audit_log` as it is under `token`; `None` for an index made under other rows,
+/// or not made yet, of which nothing may be used.
+fn usable_through(indexed: Option<(i64, i64)>, token: i64) -> Option<i64> {
+    indexed
+        .filter(|(indexed_token, _)| *indexed_token == token)
+        .map(|(_, through)| through)
+}
+
+#[cfg(test)]
+impl IndexState {
+    /// What a read of `store` finds the index to hold now: its `through`.
+    pub(crate) fn of_store(store: &super::SqliteStore) -> i64 {
+        store
+            .read_here(|conn| {
+                let _snapshot = conn.unchecked_transaction()?;
+                Self::read(conn)
+            })
+            .map(|state| state.through)
+            .unwrap_or_else(|e| panic!("the index's state cannot be read: {e}"))
     }
 }
 
@@ -143,9 +162,9 @@ fn catch_up(conn: &Connection, limit: i64) -> Result<bool, StoreError> {
         .prepare_cached("SELECT token, through FROM indexed")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let from = match indexed {
-        Some((indexed_token, through)) if indexed_token == token => through,
-        _ => {
+    let from = match usable_through(indexed, token) {
+        Some(through) => through,
+        None => {
             tx.prepare_cached("DELETE FROM audit_log_by_resource")?
                 .execute([])?;
             0
@@ -179,8 +198,11 @@ fn catch_up(conn: &Connection, limit: i64) -> Result<bool, StoreError> {
 
 /// Brings the index of the store at `store` up to date, on the calling thread.
 pub(crate) fn catch_up_fully(store: &Path) -> Result<(), StoreError> {
-    let conn = open_indexer(store)?;
-    while catch_up(&conn, BATCH)? {}
+    catch_up_all(&open_indexer(store)?)
+}
+
+fn catch_up_all(conn: &Connection) -> Result<(), StoreError> {
+    while catch_up(conn, BATCH)? {}
     Ok(())
 }
 
@@ -205,9 +227,11 @@ pub(crate) struct Indexer {
 }
 
 impl Indexer {
-    /// Starts the thread for the store at `store`.
+    /// Brings the index of the store at `store` up to date on the calling thread, then starts
+    /// the thread that keeps it so, on the same connection.
     pub(crate) fn start(store: &Path) -> Result<Self, StoreError> {
         let conn = open_indexer(store)?;
+        catch_up_all(&conn)?;
         let signal: Arc<(Mutex<Signal>, Condvar)> = Arc::default();
         let for_thread = Arc::clone(&signal);
         std::thread::Builder::new()
