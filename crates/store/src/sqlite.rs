@@ -1,12 +1,13 @@
 //! The SQLite store: one file in WAL mode, a pool of reader connections and one writer.
 //!
-//! Reads run on the calling thread (see `SqliteStore::read_here`); writes run on tokio's
-//! blocking pool, since they wait for an fsync. Writes from this process are serialised by the
-//! writer mutex and run in `BEGIN IMMEDIATE` transactions, so other processes on the same file (an
-//! `import` while a server runs) wait on SQLite's lock instead of failing.
+//! Reads run on the calling thread (see `SqliteStore::read_here`). Changes are committed by a
+//! thread of the store's own, in batches (see `SqliteStore::change`); other writes run on
+//! tokio's blocking pool, since they wait for an fsync. Writes from this process are serialised
+//! by the writer mutex and run in `BEGIN IMMEDIATE` transactions, so other processes on the
+//! same file (an `import` while a server runs) wait on SQLite's lock instead of failing.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -45,9 +46,10 @@ pub struct SqliteStore {
 
 pub(crate) struct Inner {
     path: PathBuf,
-    /// Writes waiting for the writer wait here, as tasks, rather than as blocking-pool threads
-    /// parked on the writer's mutex: under many concurrent writes that pool grew to hundreds of
-    /// threads, each holding its own stack and allocator heap (docs/benchmarks.md, memory).
+    /// Writes other than changes ([`SqliteStore::run`]) wait here, as tasks, rather than as
+    /// blocking-pool threads parked on the writer's mutex: under many concurrent writes that
+    /// pool grew to hundreds of threads, each holding its own stack and allocator heap
+    /// (docs/benchmarks.md, memory). Changes wait in [`ChangeQueue`] instead.
     write_queue: tokio::sync::Semaphore,
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
@@ -55,8 +57,8 @@ pub(crate) struct Inner {
     /// Organizations' `seq`s, which never change once given: a change looks its organization up
     /// once per process, not once per write.
     org_seqs: Mutex<std::collections::HashMap<OrgId, i64>>,
-    /// Changes waiting to be committed together (see [`SqliteStore::change`]).
-    pending: Mutex<Vec<Job>>,
+    /// Changes waiting for the committing thread (see [`SqliteStore::change`]).
+    queue: Arc<ChangeQueue>,
     /// Keeps the audit log's index by resource up to date, beside the writer (none in tests
     /// that bring it up to date themselves).
     indexer: Option<audit_index::Indexer>,
@@ -337,7 +339,7 @@ impl SqliteStore {
                 audit_index::catch_up_fully(&path)?;
                 None
             };
-            Ok(Self {
+            Self {
                 inner: Arc::new(Inner {
                     path,
                     write_queue: tokio::sync::Semaphore::new(1),
@@ -345,10 +347,11 @@ impl SqliteStore {
                     idle_readers: Mutex::new(Vec::new()),
                     cursor_key,
                     org_seqs: Mutex::default(),
-                    pending: Mutex::default(),
+                    queue: Arc::default(),
                     indexer,
                 }),
-            })
+            }
+            .with_committer()
         })
         .await
         .context("store task failed")?
@@ -388,10 +391,11 @@ impl SqliteStore {
 impl SqliteStore {
     /// Runs `f` as one write transaction of `org`, appending the audit events it records.
     ///
-    /// Changes that wait for the writer at the same time are committed together: the first to
-    /// get its turn runs every change queued by then, each in a savepoint of one transaction
-    /// (a refused change rolls back to its savepoint alone), and one fsync acknowledges them
-    /// all. Nobody is answered before the commit, so an acknowledged change survives a crash.
+    /// Changes that wait for the writer at the same time are committed together: the store's
+    /// committing thread runs every change queued by the time its previous commit ended, each
+    /// in a savepoint of one transaction (a refused change rolls back to its savepoint alone),
+    /// and one fsync acknowledges them all. Nobody is answered before the commit, so an
+    /// acknowledged change survives a crash.
     pub(crate) async fn change<T, F>(&self, org: &OrgId, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Change<'_>) -> Result<T, StoreError> + Send + 'static,
@@ -437,41 +441,97 @@ impl SqliteStore {
             });
             (succeeded, deliver)
         });
-        lock(&self.inner.pending).push(job);
-        let mut answer = answer;
-        // A change that another turn has already committed is answered without a turn of its
-        // own: were it to wait for one, every waiter would commit in turn whatever had queued
-        // since the last, and under many writers the batches would stay a few changes each
-        // while each change waited for dozens of commits (docs/benchmarks.md, the write path).
-        // A free turn is taken at once, without listening for the answer first: that would
-        // wake the task once more when the answer comes, which costs a lone writer more
-        // than the check saves.
-        let turn = match self.inner.write_queue.try_acquire() {
-            Ok(turn) => turn,
-            Err(tokio::sync::TryAcquireError::Closed) => {
-                return Err(anyhow::anyhow!("the write queue is closed").into());
-            }
-            Err(tokio::sync::TryAcquireError::NoPermits) => tokio::select! {
-                biased;
-                answered = &mut answer => {
-                    return answered.context("the change was dropped before it was answered")?;
-                }
-                turn = self.inner.write_queue.acquire() => {
-                    turn.context("the write queue is closed")?
-                }
-            },
-        };
-        let batch = std::mem::take(&mut *lock(&self.inner.pending));
-        if !batch.is_empty() {
-            let inner = Arc::clone(&self.inner);
-            tokio::task::spawn_blocking(move || inner.commit_together(batch))
-                .await
-                .context("store task failed")?;
-        }
-        drop(turn);
+        self.inner.queue.push(job);
         answer
             .await
             .context("the change was dropped before it was answered")?
+    }
+
+    /// Starts the thread that commits this store's changes; it stops when the store is dropped.
+    fn with_committer(self) -> Result<Self, StoreError> {
+        let (inner, queue) = (Arc::downgrade(&self.inner), Arc::clone(&self.inner.queue));
+        std::thread::Builder::new()
+            .name("orgusers-writer".to_owned())
+            .spawn(move || commit_queued(&inner, &queue))
+            .map_err(|e| {
+                StoreError::Backend(anyhow::anyhow!("cannot start the writer thread: {e}"))
+            })?;
+        Ok(self)
+    }
+}
+
+/// Changes waiting for the committing thread, which takes all of them at once.
+#[derive(Default)]
+struct ChangeQueue {
+    state: Mutex<QueueState>,
+    /// Signalled when a change comes while the thread waits, and when the store is dropped.
+    filled: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: Vec<Job>,
+    /// Whether the thread is waiting on `filled` (a change that comes while it commits is
+    /// taken when that commit ends, without a wake-up).
+    waiting: bool,
+    stopping: bool,
+}
+
+impl ChangeQueue {
+    fn push(&self, job: Job) {
+        let mut state = lock(&self.state);
+        state.jobs.push(job);
+        if state.waiting {
+            state.waiting = false;
+            self.filled.notify_one();
+        }
+    }
+
+    /// Every change queued, once there is one; `None` once the store is dropped.
+    fn take(&self) -> Option<Vec<Job>> {
+        let mut state = lock(&self.state);
+        loop {
+            if state.stopping {
+                return None;
+            }
+            if !state.jobs.is_empty() {
+                return Some(std::mem::take(&mut state.jobs));
+            }
+            state.waiting = true;
+            state = self
+                .filled
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    fn stop(&self) {
+        lock(&self.state).stopping = true;
+        self.filled.notify_one();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.state).jobs.len()
+    }
+}
+
+/// The committing thread: commits whatever has queued, in one transaction, as soon as the
+/// previous commit ends. Changes that came during a commit are the next one's, so under many
+/// writers each commit holds many changes and one fsync answers them all; a change alone is
+/// committed at once. Holding no reference to the store while it waits, it ends with it.
+fn commit_queued(inner: &Weak<Inner>, queue: &ChangeQueue) {
+    while let Some(jobs) = queue.take() {
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        inner.commit_together(jobs);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.queue.stop();
     }
 }
 
@@ -769,10 +829,10 @@ mod tests {
         );
     }
 
-    /// A change is answered as soon as the batch that holds it commits, even while a later
-    /// batch is being written: it does not wait for a turn of its own. Two changes are queued
-    /// while the writer is busy and committed together; a third, queued during that commit,
-    /// is held inside its own batch until both of the first two have been answered.
+    /// The committing thread takes every change queued during a commit as its next batch, and
+    /// answers a batch's changes as soon as it commits: a change never waits for a later batch.
+    /// The first change holds the writer while two more queue; those two are taken together,
+    /// and the first is answered while the second holds that next batch open.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_committed_change_does_not_wait_for_the_next_batch() {
         use crate::OrgStore;
@@ -786,48 +846,57 @@ mod tests {
         let queued = |n: usize| {
             let store = store.clone();
             async move {
-                while lock(&store.inner.pending).len() < n {
+                while store.inner.queue.len() != n {
                     tokio::task::yield_now().await;
                 }
             }
         };
-        // The guard only turns a change that is never answered into a failure, not a hang.
+        // The guards only turn a change that is never answered (or never run) into a failure,
+        // not a hang.
         let answered = async |what: &str, change: tokio::task::JoinHandle<_>| {
             tokio::time::timeout(Duration::from_secs(20), change)
                 .await
                 .unwrap_or_else(|_| panic!("{what} was not answered"))
                 .unwrap()
         };
-        // A change that runs once `go` says so.
+        let running = async |what: &str, started: tokio::sync::oneshot::Receiver<()>| {
+            tokio::time::timeout(Duration::from_secs(20), started)
+                .await
+                .unwrap_or_else(|_| panic!("{what} did not run"))
+                .unwrap();
+        };
+        // A change that says when it runs, then waits for `go`.
         let held = |go: mpsc::Receiver<()>| {
             let (store, org) = (store.clone(), org.clone());
-            tokio::spawn(async move {
+            let (started, runs) = tokio::sync::oneshot::channel();
+            let change = tokio::spawn(async move {
                 store
                     .change(&org, move |_| {
+                        let _ = started.send(());
                         go.recv().ok();
                         Ok(())
                     })
                     .await
-            })
+            });
+            (change, runs)
         };
-        let busy = store.inner.write_queue.acquire().await.unwrap();
         let (go_first, first_waits) = mpsc::channel();
-        let first = held(first_waits);
-        queued(1).await;
+        let (first, first_runs) = held(first_waits);
+        running("the first", first_runs).await;
         let (go_second, second_waits) = mpsc::channel();
-        let second = held(second_waits);
+        let (second, second_runs) = held(second_waits);
+        let third = {
+            let (store, org) = (store.clone(), org.clone());
+            tokio::spawn(async move { store.change(&org, |_| Ok(())).await })
+        };
         queued(2).await;
-        go_second.send(()).unwrap();
-        drop(busy);
-        // The writer has taken both (its turn's holder runs the first, which waits).
-        queued(0).await;
-        let (go_third, third_waits) = mpsc::channel();
-        let third = held(third_waits);
-        queued(1).await;
         go_first.send(()).unwrap();
+        running("the second", second_runs).await;
+        // The third was taken with the second: nothing is left queued.
+        assert_eq!(store.inner.queue.len(), 0);
         answered("the first", first).await.unwrap();
+        go_second.send(()).unwrap();
         answered("the second", second).await.unwrap();
-        go_third.send(()).unwrap();
         answered("the third", third).await.unwrap();
     }
 
