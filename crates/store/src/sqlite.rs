@@ -1264,4 +1264,85 @@ mod tests {
         }
         assert!(through() > 0);
     }
+
+    /// An index made from another history of the store is made again before it is used: here
+    /// the store's file is as a backup taken before its newest entry would have left it (the
+    /// same rows' token), and a later change takes that entry's `seq` again.
+    #[tokio::test]
+    async fn an_index_of_another_history_is_made_again() {
+        use crate::audit_logs::{AuditLogQuery, AuditLogStore};
+        use crate::groups::{GroupName, GroupStore};
+        use audit_index::{IndexState, catch_up_fully};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let store = SqliteStore::open_without_indexer(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let create = |name: &'static str| {
+            let (store, org, path) = (store.clone(), org.clone(), path.clone());
+            async move {
+                let name = GroupName::parse(name).unwrap();
+                let id = store.create_group(&org, &name).await.unwrap().id;
+                move_pending_entries(&connect(&path).unwrap()).unwrap();
+                id.as_str().to_owned()
+            }
+        };
+        let by_resource = |id: String| {
+            let (store, org) = (store.clone(), org.clone());
+            async move {
+                let mut query = AuditLogQuery::newest(10);
+                query.resource_ids = Some(vec![id]);
+                let page = store.list_audit_logs(&org, &query).await.unwrap();
+                page.entries.len()
+            }
+        };
+        create("Team one").await;
+        let second = create("Team two").await;
+        catch_up_fully(&path).unwrap();
+        let indexed = IndexState::of_store(&store);
+        {
+            // The newest entry goes, and the rows' token stays what it was.
+            let conn = connect(&path).unwrap();
+            let token: i64 = conn
+                .query_row("SELECT token FROM audit_log_version", [], |r| r.get(0))
+                .unwrap();
+            conn.execute("DELETE FROM audit_log WHERE seq = ?1", [indexed])
+                .unwrap();
+            conn.execute("UPDATE audit_log_version SET token = ?1", [token])
+                .unwrap();
+        }
+        let third = create("Team three").await;
+        catch_up_fully(&path).unwrap();
+        assert_eq!(IndexState::of_store(&store), indexed);
+        assert_eq!(by_resource(second).await, 0);
+        assert_eq!(by_resource(third).await, 1);
+    }
+
+    /// An index file of the layout before its entries' ids were kept is made again at open.
+    #[tokio::test]
+    async fn an_index_file_of_the_older_layout_is_made_again() {
+        use crate::groups::{GroupName, GroupStore};
+        use audit_index::{IndexState, index_path};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("layout.db");
+        {
+            let store = SqliteStore::open_without_indexer(&path).await.unwrap();
+            let org = store.ensure_organization(None).await.unwrap();
+            let name = GroupName::parse("Team").unwrap();
+            store.create_group(&org, &name).await.unwrap();
+        }
+        Connection::open(index_path(&path))
+            .unwrap()
+            .execute_batch(
+                "DROP TABLE indexed;
+                 CREATE TABLE indexed (id INTEGER PRIMARY KEY, token INTEGER NOT NULL,
+                                       through INTEGER NOT NULL);
+                 INSERT INTO indexed VALUES (1, 0, 0);
+                 PRAGMA user_version = 0;",
+            )
+            .unwrap();
+        let store = SqliteStore::open_without_indexer(&path).await.unwrap();
+        assert!(IndexState::of_store(&store) > 0);
+    }
 }

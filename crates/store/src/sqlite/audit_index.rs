@@ -41,6 +41,10 @@ const COALESCE: Duration = Duration::from_millis(200);
 /// The indexer's page cache: the index's pages that a batch reads and writes again.
 const INDEXER_CACHE_KIB: i64 = 32 * 1024;
 
+/// The layout of the index's file (its `user_version`). A file of another layout is emptied and
+/// made again: it holds nothing that `audit_log` does not.
+const LAYOUT: i64 = 2;
+
 /// The index's file for the store at `store`.
 pub(crate) fn index_path(store: &Path) -> PathBuf {
     let mut name = store.as_os_str().to_owned();
@@ -63,11 +67,36 @@ fn open_indexer(store: &Path) -> Result<Connection, StoreError> {
     // OFF) keeps the file itself from being corrupted by one.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -INDEXER_CACHE_KIB)?;
+    make_tables(&conn)?;
+    conn.execute(
+        "ATTACH DATABASE ?1 AS store",
+        [store.to_string_lossy().as_ref()],
+    )?;
+    Ok(conn)
+}
+
+/// Makes the index's tables in the layout [`LAYOUT`], dropping those of another layout.
+fn make_tables(conn: &Connection) -> Result<(), StoreError> {
+    // IMMEDIATE, so that two processes opening the file at once take turns (before the store's
+    // file is attached: only this file is locked). A failure drops the connection, which rolls
+    // the transaction back.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let layout: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if layout != LAYOUT {
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS indexed;
+             DROP TABLE IF EXISTS audit_log_by_resource;
+             PRAGMA user_version = {LAYOUT};"
+        ))?;
+    }
+    // `through_id`: the id of the entry at `through`, by which an index made from another
+    // history of the store (a file put back from a backup, then written again) is told apart.
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS indexed (
-             id      INTEGER PRIMARY KEY CHECK (id = 1),
-             token   INTEGER NOT NULL,
-             through INTEGER NOT NULL
+             id         INTEGER PRIMARY KEY CHECK (id = 1),
+             token      INTEGER NOT NULL,
+             through    INTEGER NOT NULL,
+             through_id TEXT
          );
          CREATE TABLE IF NOT EXISTS audit_log_by_resource (
              org          INTEGER NOT NULL,
@@ -75,13 +104,10 @@ fn open_indexer(store: &Path) -> Result<Connection, StoreError> {
              effective_at INTEGER NOT NULL,
              seq          INTEGER NOT NULL,
              PRIMARY KEY (org, resource_id, effective_at, seq)
-         ) WITHOUT ROWID;",
+         ) WITHOUT ROWID;
+         COMMIT;",
     )?;
-    conn.execute(
-        "ATTACH DATABASE ?1 AS store",
-        [store.to_string_lossy().as_ref()],
-    )?;
-    Ok(conn)
+    Ok(())
 }
 
 /// Attaches the index's file to a reader connection of the store at `store`, as [`SCHEMA`].
@@ -150,7 +176,8 @@ impl IndexState {
 }
 
 /// Adds up to `limit` entries of `audit_log` that the index lacks (all of them again if the
-/// rows changed under it), in one transaction; whether entries are left to add.
+/// rows changed under it, or if the entry it was made through is not the store's any more), in
+/// one transaction; whether entries are left to add.
 fn catch_up(conn: &Connection, limit: i64) -> Result<bool, StoreError> {
     // Deferred: the store's file is only read, and only the index's file takes a write lock
     // (`IMMEDIATE` would take the store's writer lock too).
@@ -158,11 +185,28 @@ fn catch_up(conn: &Connection, limit: i64) -> Result<bool, StoreError> {
     let token: i64 = tx
         .prepare_cached("SELECT token FROM store.audit_log_version")?
         .query_row([], |r| r.get(0))?;
-    let indexed: Option<(i64, i64)> = tx
-        .prepare_cached("SELECT token, through FROM indexed")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+    let indexed: Option<(i64, i64, Option<String>)> = tx
+        .prepare_cached("SELECT token, through, through_id FROM indexed")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let from = match usable_through(indexed, token) {
+    let through_id = |through: i64| -> Result<Option<String>, StoreError> {
+        Ok(tx
+            .prepare_cached("SELECT id FROM store.audit_log WHERE seq = ?1")?
+            .query_row([through], |r| r.get(0))
+            .optional()?)
+    };
+    let same_history = match &indexed {
+        Some((_, through, id)) if *through > 0 => through_id(*through)? == *id,
+        _ => true,
+    };
+    let usable = usable_through(
+        indexed
+            .as_ref()
+            .map(|(token, through, _)| (*token, *through)),
+        token,
+    )
+    .filter(|_| same_history);
+    let from = match usable {
         Some(through) => through,
         None => {
             tx.prepare_cached("DELETE FROM audit_log_by_resource")?
@@ -185,12 +229,13 @@ fn catch_up(conn: &Connection, limit: i64) -> Result<bool, StoreError> {
         )?
         .execute(params![from, upto])?;
     }
-    if indexed != Some((token, upto)) {
+    if usable != Some(upto) {
         tx.prepare_cached(
-            "INSERT INTO indexed (id, token, through) VALUES (1, ?1, ?2) \
-             ON CONFLICT (id) DO UPDATE SET token = excluded.token, through = excluded.through",
+            "INSERT INTO indexed (id, token, through, through_id) VALUES (1, ?1, ?2, ?3) \
+             ON CONFLICT (id) DO UPDATE SET token = excluded.token, through = excluded.through, \
+             through_id = excluded.through_id",
         )?
-        .execute(params![token, upto])?;
+        .execute(params![token, upto, through_id(upto)?])?;
     }
     tx.commit()?;
     Ok(added == limit)
