@@ -525,7 +525,13 @@ fn commit_queued(inner: &Weak<Inner>, queue: &ChangeQueue) {
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        inner.commit_together(jobs);
+        // A panic outside the jobs (which are caught one by one) drops the batch's answers, so
+        // its callers fail, and the thread goes on to the next batch: no later change hangs.
+        let committed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.commit_together(jobs)));
+        if committed.is_err() {
+            tracing::error!("committing a batch of changes panicked");
+        }
     }
 }
 
