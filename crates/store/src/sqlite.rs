@@ -386,6 +386,12 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         self.inner.read(f)
     }
+
+    /// The `seq` of `org`, which rows carry: read from `conn` the first time this process needs
+    /// it, then from memory (an organization keeps its `seq` for good; none is ever deleted).
+    pub(crate) fn known_org_seq(&self, conn: &Connection, org: &OrgId) -> Result<i64, StoreError> {
+        self.inner.known_org_seq(conn, org)
+    }
 }
 
 impl SqliteStore {
@@ -407,15 +413,7 @@ impl SqliteStore {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |tx, inner| {
             let result = (|| {
-                let known = lock(&inner.org_seqs).get(&org).copied();
-                let seq = match known {
-                    Some(seq) => seq,
-                    None => {
-                        let seq = org_seq(tx, &org)?;
-                        lock(&inner.org_seqs).insert(org.clone(), seq);
-                        seq
-                    }
-                };
+                let seq = inner.known_org_seq(tx, &org)?;
                 let clock = org_clock(tx, seq)?;
                 let mut change = Change {
                     tx,
@@ -604,6 +602,16 @@ impl Inner {
 }
 
 impl Inner {
+    /// The `seq` of `org`, read from `conn` the first time this process needs it.
+    fn known_org_seq(&self, conn: &Connection, org: &OrgId) -> Result<i64, StoreError> {
+        if let Some(seq) = lock(&self.org_seqs).get(org).copied() {
+            return Ok(seq);
+        }
+        let seq = org_seq(conn, org)?;
+        lock(&self.org_seqs).insert(org.clone(), seq);
+        Ok(seq)
+    }
+
     fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,

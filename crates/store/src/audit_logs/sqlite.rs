@@ -10,8 +10,8 @@ use super::{
     AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
     rules,
 };
+use crate::sqlite::SqliteStore;
 use crate::sqlite::audit_index::IndexState;
-use crate::sqlite::{SqliteStore, org_seq};
 use crate::{OrgId, StoreError};
 
 /// Rows and index keys carry the organization's integer `seq` (`org`); payloads are text.
@@ -41,7 +41,9 @@ impl AuditLogStore for SqliteStore {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<AuditLogPage, StoreError> {
-        self.read_here(|conn| read_page(conn, org, query)?.into_page(query.limit))
+        self.read_here(|conn| {
+            read_page(conn, self.known_org_seq(conn, org)?, query)?.into_page(query.limit)
+        })
     }
 
     async fn list_audit_logs_json(
@@ -49,7 +51,9 @@ impl AuditLogStore for SqliteStore {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<Vec<u8>, StoreError> {
-        self.read_here(|conn| Ok(read_page(conn, org, query)?.into_json(query.limit)))
+        self.read_here(|conn| {
+            Ok(read_page(conn, self.known_org_seq(conn, org)?, query)?.into_json(query.limit))
+        })
     }
 }
 
@@ -82,15 +86,11 @@ pub(crate) fn sql_values(values: Vec<Bound>) -> impl Iterator<Item = SqlValue> {
 /// The rows of one page (and the one after it, which says whether more follow): the page of
 /// `audit_log` and that of the entries not yet moved into it, merged, read in one transaction
 /// so that a move between the two reads can neither hide an entry nor show it twice.
-fn read_page(
-    conn: &Connection,
-    org: &OrgId,
-    query: &AuditLogQuery,
-) -> Result<StoredPage, StoreError> {
+fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<StoredPage, StoreError> {
     let snapshot = conn.unchecked_transaction()?;
-    let seq = org_seq(&snapshot, org)?;
     let cursor = cursor_position(&snapshot, seq, query)?;
-    // After the reads of the store's file above, so that its snapshot is the older one.
+    // The store's snapshot is the older one: it was taken by the cursor's read above, or else
+    // by this statement, which SQLite opens on the store's file (`main`) before the index's.
     let through = match query.resource_ids {
         Some(_) => IndexState::read(&snapshot)?.through,
         None => 0,
@@ -153,6 +153,7 @@ fn read_page(
 mod tests {
     use super::*;
     use crate::audit_logs::AuditCursor;
+    use crate::sqlite::org_seq;
     use crate::{OrgStore, SqliteStore};
 
     /// The plans of the statements that read `query`'s page: one per arm of its leading

@@ -127,9 +127,10 @@ pub(crate) struct IndexState {
 }
 
 impl IndexState {
-    /// The state of the index for a read in `conn`'s open transaction, which must already have
-    /// read the store's file: the store's snapshot is then the older of the two, and every entry
-    /// it holds above `through` is read from `audit_log` itself.
+    /// The state of the index for a read in `conn`'s open transaction. The store's snapshot is
+    /// the older of the two (taken by an earlier read of the transaction, or by this statement,
+    /// which SQLite opens on `main` before the attached index), so every entry it holds above
+    /// `through` is read from `audit_log` itself.
     pub(crate) fn read(conn: &Connection) -> Result<Self, StoreError> {
         // One statement: the transaction's snapshot of the store's file is already taken.
         let (token, newest, indexed): (i64, i64, Option<(i64, i64)>) = conn
