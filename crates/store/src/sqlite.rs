@@ -54,8 +54,8 @@ pub(crate) struct Inner {
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
     cursor_key: CursorKey,
-    /// Organizations' `seq`s, which never change once given: a change looks its organization up
-    /// once per process, not once per write.
+    /// Organizations' `seq`s, which never change once given: changes and audit log reads look
+    /// an organization up once per process, not once per request ([`Inner::known_org_seq`]).
     org_seqs: Mutex<std::collections::HashMap<OrgId, i64>>,
     /// Changes waiting for the committing thread (see [`SqliteStore::change`]).
     queue: Arc<ChangeQueue>,

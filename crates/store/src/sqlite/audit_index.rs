@@ -132,7 +132,7 @@ impl IndexState {
     /// which SQLite opens on `main` before the attached index), so every entry it holds above
     /// `through` is read from `audit_log` itself.
     pub(crate) fn read(conn: &Connection) -> Result<Self, StoreError> {
-        // One statement: the transaction's snapshot of the store's file is already taken.
+        // One statement, which opens the store's snapshot first if no read has yet.
         let (token, newest, indexed): (i64, i64, Option<(i64, i64)>) = conn
             .prepare_cached(&format!(
                 "SELECT (SELECT token FROM audit_log_version), \
@@ -196,17 +196,15 @@ fn catch_up(conn: &Connection, limit: i64) -> Result<bool, StoreError> {
             .query_row([through], |r| r.get(0))
             .optional()?)
     };
-    let same_history = match &indexed {
-        Some((_, through, id)) if *through > 0 => through_id(*through)? == *id,
-        _ => true,
+    let (state, made_through) = match indexed {
+        Some((indexed_token, through, id)) => (Some((indexed_token, through)), id),
+        None => (None, None),
     };
-    let usable = usable_through(
-        indexed
-            .as_ref()
-            .map(|(token, through, _)| (*token, *through)),
-        token,
-    )
-    .filter(|_| same_history);
+    // Made under these rows, and through an entry the store still holds at that `seq`.
+    let usable = match usable_through(state, token) {
+        Some(through) if through == 0 || through_id(through)? == made_through => Some(through),
+        _ => None,
+    };
     let from = match usable {
         Some(through) => through,
         None => {
