@@ -53,6 +53,8 @@ pub const REFUSAL_HEADER: HeaderName = HeaderName::from_static("x-orgusers-inter
 pub const CLOSE_HEADER: HeaderName = HeaderName::from_static("x-orgusers-internal-close");
 const INTERNAL_PREFIX: &[u8] = b"x-orgusers-internal-";
 
+/// The room made in the buffer of a connection's unread bytes before each read of its socket.
+const READ_BYTES: usize = 4096;
 /// How long, and how much, a refused connection is read off after its answer, so that the
 /// client reads the answer instead of a reset.
 const LINGER_TIME: Duration = Duration::from_secs(2);
@@ -152,11 +154,17 @@ impl<T: AsyncRead + Unpin> GuardedIo<T> {
         Poll::Ready(Ok(n))
     }
 
-    /// Reads more of the socket into `pending`; `Ok(false)` at the end of the stream.
+    /// Reads more of the socket into `pending`; `Ok(false)` at the end of the stream. The bytes
+    /// go straight into `pending`'s spare room, never zeroed first (a head is a few hundred
+    /// bytes; clearing a buffer the size of the read for each was a tenth of a read's work).
     fn fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
-        let mut scratch = [0u8; 8192];
-        let n = ready!(self.read_some(cx, &mut scratch))?;
-        self.pending.extend_from_slice(&scratch[..n]);
+        self.pending.reserve(READ_BYTES);
+        let n = ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut self.inner),
+            cx,
+            &mut self.pending
+        ))?;
+        self.eof |= n == 0;
         Poll::Ready(Ok(n > 0))
     }
 

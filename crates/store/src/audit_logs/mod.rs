@@ -721,6 +721,8 @@ pub(crate) struct PageSql {
     pub values: Vec<Bound>,
     /// Whether the rows are read upwards (a `before` page), to be turned round.
     pub ascending: bool,
+    /// Whether the rows come in the page's order; else the reader sorts them.
+    pub ordered: bool,
 }
 
 impl PageSql {
@@ -946,19 +948,23 @@ impl<'d> PageParts<'d> {
             let resource = bind(&mut values, dialect, Bound::Text(resource.clone()));
             // CROSS JOIN keeps the index the outer loop: it is read in list order, and each of
             // its rows finds its entry by key.
-            let sql = format!(
-                "SELECT {columns} FROM {table} AS r CROSS JOIN {} AS a ON a.seq = r.seq \
-                 WHERE r.org = {} AND r.resource_id = {resource} AND r.seq <= {through}{} \
-                 AND {conditions} \
-                 ORDER BY r.effective_at {order}, r.seq {order} LIMIT {limit}",
-                dialect.table,
-                self.org,
-                self.position.on("r"),
+            let sql = arm_text(
+                reads.len(),
+                format!(
+                    "SELECT {columns} FROM {table} AS r CROSS JOIN {} AS a ON a.seq = r.seq \
+                     WHERE r.org = {} AND r.resource_id = {resource} AND r.seq <= {through}{} \
+                     AND {conditions} \
+                     ORDER BY r.effective_at {order}, r.seq {order} LIMIT {limit}",
+                    dialect.table,
+                    self.org,
+                    self.position.on("r"),
+                ),
             );
             reads.push(PageSql {
                 sql,
                 values,
                 ascending: self.ascending,
+                ordered: true,
             });
         }
         let mut values = self.values.clone();
@@ -978,6 +984,7 @@ impl<'d> PageParts<'d> {
             sql,
             values,
             ascending: self.ascending,
+            ordered: false,
         });
         reads
     }
@@ -1033,6 +1040,7 @@ impl<'d> PageParts<'d> {
             sql,
             values,
             ascending: self.ascending,
+            ordered: self.order.is_some(),
         }
     }
 
@@ -1046,16 +1054,29 @@ impl<'d> PageParts<'d> {
         }
         let arms = std::mem::take(&mut self.arms);
         arms.into_iter()
-            .map(|lead| {
+            .enumerate()
+            .map(|(n, lead)| {
                 let mut values = self.values.clone();
-                let sql = self.statement(&mut values, Some(lead));
+                let sql = arm_text(n, self.statement(&mut values, Some(lead)));
                 PageSql {
                     sql,
                     values,
                     ascending: self.ascending,
+                    ordered: self.order.is_some(),
                 }
             })
             .collect()
+    }
+}
+
+/// The `n`th arm's statement `sql`, told apart from the others: arms differ only in their
+/// values, and a reader holds them open at once, so in a connection's cache of prepared
+/// statements (keyed by text) each must be a statement of its own.
+fn arm_text(n: usize, sql: String) -> String {
+    if n == 0 {
+        sql
+    } else {
+        format!("/* arm {n} */ {sql}")
     }
 }
 

@@ -3,8 +3,9 @@
 //! page's projects.
 
 use async_trait::async_trait;
+use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Rows, params, params_from_iter};
 
 use super::{
     AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
@@ -95,45 +96,58 @@ fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<Store
         Some(_) => IndexState::read(&snapshot)?.through,
         None => 0,
     };
-    let mut ascending = false;
-    let mut rows: Vec<(i64, StoredEntry)> = Vec::new();
-    // One statement per arm of the leading filter, each read in its index's order, and one
-    // over the waiting entries, read whole: SQLite sorts nothing.
+    // Statements in list order, one per arm of the leading filter, each read from its index:
+    // SQLite sorts nothing, and the arms are merged a row at a time, so that only the rows the
+    // page shows are taken out (and looked up in the table: a row's place is in the index).
+    // The others (the waiting entries, and those above what the index by resource holds) are
+    // a few hundred rows at most, read whole and put in the page's order here.
     let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, through);
     reads.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
+    let ascending = reads.iter().any(|page| page.ascending);
+    let mut loose = Vec::new();
+    let mut ordered = Vec::with_capacity(reads.len());
     for page in reads {
-        ascending = page.ascending;
-        let read = snapshot
-            .prepare_cached(&page.sql)?
-            .query_map(params_from_iter(sql_values(page.values)), |row| {
-                Ok((
-                    row.get(6)?,
-                    StoredEntry {
-                        id: row.get(0)?,
-                        event_type: row.get(1)?,
-                        effective_at: row.get(2)?,
-                        project_id: row.get(3)?,
-                        project_name: None,
-                        actor_key_id: row.get(4)?,
-                        actor_user_id: row.get(7)?,
-                        actor_email: row.get(8)?,
-                        payload: row.get(5)?,
-                    },
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.extend(read);
+        let mut statement = snapshot.prepare_cached(&page.sql)?;
+        if page.ordered {
+            ordered.push((statement, page.values));
+            continue;
+        }
+        let rows = statement.query_map(params_from_iter(sql_values(page.values)), stored_row)?;
+        for row in rows {
+            loose.push(row?);
+        }
     }
-    // Merged, the first `limit + 1` in the page's order are the page's.
-    rows.sort_by_key(|(seq, entry)| (entry.effective_at, *seq));
+    loose.sort_by_key(|(seq, entry)| (entry.effective_at, *seq));
     if !ascending {
-        rows.reverse();
+        loose.reverse();
     }
-    rows.truncate(query.limit.saturating_add(1));
-    let mut stored = StoredPage {
-        rows: rows.into_iter().map(|(_, entry)| entry).collect(),
-        ascending,
-    };
+    let mut loose = loose.into_iter().peekable();
+    let mut arms = Vec::with_capacity(ordered.len());
+    for (statement, values) in &mut ordered {
+        arms.push(ArmRows::start(
+            statement.query(params_from_iter(sql_values(std::mem::take(values))))?,
+        )?);
+    }
+    // Whether the entry at `a` comes before the one at `b` in the page's order.
+    let before = |a: (i64, i64), b: (i64, i64)| if ascending { a < b } else { a > b };
+    let wanted = query.limit.saturating_add(1);
+    let mut rows = Vec::with_capacity(wanted);
+    while rows.len() < wanted {
+        let first_arm = arms
+            .iter_mut()
+            .filter_map(|arm| arm.head.map(|head| (head, arm)))
+            .reduce(|best, other| if before(other.0, best.0) { other } else { best });
+        let first_loose = loose.peek().map(|(seq, entry)| (entry.effective_at, *seq));
+        let entry = match first_arm {
+            Some((head, arm)) if first_loose.is_none_or(|l| before(head, l)) => arm.take()?,
+            _ => loose.next().map(|(_, entry)| entry),
+        };
+        match entry {
+            Some(entry) => rows.push(entry),
+            None => break,
+        }
+    }
+    let mut stored = StoredPage { rows, ascending };
     let projects = stored.projects(query.limit);
     if !projects.is_empty() {
         let mut name =
@@ -147,6 +161,60 @@ fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<Store
         stored.name_projects(&names);
     }
     Ok(stored)
+}
+
+/// The columns every page statement selects, as a row of the page and its `seq`.
+fn stored_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StoredEntry)> {
+    Ok((row.get(6)?, stored_entry(row, row.get(2)?)?))
+}
+
+/// The entry of a page statement's row whose `effective_at` is already read.
+fn stored_entry(row: &rusqlite::Row<'_>, effective_at: i64) -> rusqlite::Result<StoredEntry> {
+    Ok(StoredEntry {
+        id: row.get(0)?,
+        event_type: row.get(1)?,
+        effective_at,
+        project_id: row.get(3)?,
+        project_name: None,
+        actor_key_id: row.get(4)?,
+        actor_user_id: row.get(7)?,
+        actor_email: row.get(8)?,
+        payload: row.get(5)?,
+    })
+}
+
+/// One arm's rows in list order, standing on the next one the page may take.
+struct ArmRows<'s> {
+    rows: Rows<'s>,
+    /// `(effective_at, seq)` of the row it stands on; `None` once the arm is spent.
+    head: Option<(i64, i64)>,
+}
+
+impl<'s> ArmRows<'s> {
+    fn start(rows: Rows<'s>) -> rusqlite::Result<Self> {
+        let mut arm = Self { rows, head: None };
+        arm.step()?;
+        Ok(arm)
+    }
+
+    /// Moves to the next row and reads its place, which the index holds.
+    fn step(&mut self) -> rusqlite::Result<()> {
+        self.head = match self.rows.next()? {
+            Some(row) => Some((row.get(2)?, row.get(6)?)),
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// The row it stands on, taken out, and the arm moved past it.
+    fn take(&mut self) -> rusqlite::Result<Option<StoredEntry>> {
+        let (Some(row), Some((effective_at, _))) = (self.rows.get(), self.head) else {
+            return Ok(None);
+        };
+        let entry = stored_entry(row, effective_at)?;
+        self.step()?;
+        Ok(Some(entry))
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +241,25 @@ mod tests {
                     .unwrap()
             })
             .collect()
+    }
+
+    /// A page's reads are open at once, each from a connection's cache of prepared statements
+    /// (keyed by text): arms that differ only in their values must still differ in text, or
+    /// every page would prepare one of them again.
+    #[test]
+    fn the_arms_of_a_page_differ_in_text() {
+        let list = |values: &[&str]| Some(values.iter().map(|v| (*v).to_owned()).collect());
+        let mut types = AuditLogQuery::newest(20);
+        types.event_types = list(&["user.added", "invite.sent", "group.updated"]);
+        let mut resources = AuditLogQuery::newest(20);
+        resources.resource_ids = list(&["r", "s", "t"]);
+        let mut actors = AuditLogQuery::newest(20);
+        actors.actor_ids = list(&["key_a", "key_b"]);
+        for (query, arms) in [(types, 3), (resources, 4), (actors, 4)] {
+            let reads = PageSql::arms(&query, Bound::Int(1), None, &SQLITE, 10);
+            let texts: std::collections::HashSet<_> = reads.iter().map(|read| &read.sql).collect();
+            assert_eq!((reads.len(), texts.len()), (arms, arms), "{query:?}");
+        }
     }
 
     /// Each arm of the leading filter is read by a statement of its own from that filter's
