@@ -626,6 +626,10 @@ impl Inner {
             }
         };
         let result = f(&conn);
+        // A connection still inside a transaction would read that old state ever after.
+        if !conn.is_autocommit() {
+            return result;
+        }
         let mut idle = lock(&self.idle_readers);
         if idle.len() < MAX_READERS {
             idle.push(conn);

@@ -88,7 +88,7 @@ pub(crate) fn sql_values(values: Vec<Bound>) -> impl Iterator<Item = SqlValue> {
 /// `audit_log` and that of the entries not yet moved into it, merged, read in one transaction
 /// so that a move between the two reads can neither hide an entry nor show it twice.
 fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<StoredPage, StoreError> {
-    let snapshot = conn.unchecked_transaction()?;
+    let snapshot = Snapshot::begin(conn)?;
     let cursor = cursor_position(&snapshot, seq, query)?;
     // The store's snapshot is the older one: it was taken by the cursor's read above, or else
     // by this statement, which SQLite opens on the store's file (`main`) before the index's.
@@ -161,6 +161,40 @@ fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<Store
         stored.name_projects(&names);
     }
     Ok(stored)
+}
+
+/// A read transaction on a reader connection, so that every statement of a page reads one
+/// state of the store. Begun and ended by statements from the connection's cache:
+/// `unchecked_transaction` prepares `BEGIN` and `ROLLBACK` anew for each page.
+struct Snapshot<'c>(&'c Connection);
+
+impl<'c> Snapshot<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self, StoreError> {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(Self(conn))
+    }
+}
+
+impl std::ops::Deref for Snapshot<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.0
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written, so nothing is lost; a connection left inside the transaction is
+        // not taken back by the readers' pool (`Inner::read`).
+        if let Err(e) = self
+            .0
+            .prepare_cached("ROLLBACK")
+            .and_then(|mut end| end.execute([]))
+        {
+            tracing::error!(error = %e, "ending a read of the audit log failed");
+        }
+    }
 }
 
 /// The columns every page statement selects, as a row of the page and its `seq`.
