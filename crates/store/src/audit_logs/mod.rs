@@ -302,7 +302,24 @@ pub(crate) struct StoredEntry {
 }
 
 impl StoredEntry {
-    fn fields(&self) -> AuditLogFields<'_> {
+    /// The entry of `fields`, copied.
+    pub(crate) fn of(fields: &AuditLogFields<'_>) -> Self {
+        Self {
+            id: fields.id.to_owned(),
+            event_type: fields.event_type.to_owned(),
+            effective_at: fields.effective_at,
+            project_id: fields.project.map(|(id, _)| id.to_owned()),
+            project_name: fields.project.and_then(|(_, name)| name.map(str::to_owned)),
+            actor_key_id: fields.actor_key_id.map(str::to_owned),
+            actor_user_id: fields.actor_user.map(|(id, _)| id.to_owned()),
+            actor_email: fields
+                .actor_user
+                .and_then(|(_, email)| email.map(str::to_owned)),
+            payload: fields.payload.to_owned(),
+        }
+    }
+
+    pub(crate) fn fields(&self) -> AuditLogFields<'_> {
         AuditLogFields {
             id: &self.id,
             event_type: &self.event_type,

@@ -3,13 +3,15 @@
 //! page's projects.
 
 use async_trait::async_trait;
+use orgusers_api::render::{AuditLogFields, AuditLogListWriter};
 use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
+use rusqlite::types::Type;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Rows, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, Rows, params, params_from_iter};
 
 use super::{
-    AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
-    rules,
+    AuditCursor, AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry,
+    StoredPage, rules,
 };
 use crate::sqlite::SqliteStore;
 use crate::sqlite::audit_index::IndexState;
@@ -42,9 +44,8 @@ impl AuditLogStore for SqliteStore {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<AuditLogPage, StoreError> {
-        self.read_here(|conn| {
-            read_page(conn, self.known_org_seq(conn, org)?, query)?.into_page(query.limit)
-        })
+        self.read_here(|conn| stored_page(conn, self.known_org_seq(conn, org)?, query))?
+            .into_page(query.limit)
     }
 
     async fn list_audit_logs_json(
@@ -53,7 +54,22 @@ impl AuditLogStore for SqliteStore {
         query: &AuditLogQuery,
     ) -> Result<Vec<u8>, StoreError> {
         self.read_here(|conn| {
-            Ok(read_page(conn, self.known_org_seq(conn, org)?, query)?.into_json(query.limit))
+            let seq = self.known_org_seq(conn, org)?;
+            if matches!(query.cursor, Some(AuditCursor::Before(_))) {
+                // Read upwards, shown newest first: turned round once read.
+                return Ok(stored_page(conn, seq, query)?.into_json(query.limit));
+            }
+            // Read newest first: each entry written as its row is taken, never copied out.
+            let mut page = AuditLogListWriter::new(Vec::with_capacity(8 * 1024));
+            let mut handed = 0;
+            read_page(conn, seq, query, &mut |entry| {
+                handed += 1;
+                // The row after the page only says that more follow.
+                if handed <= query.limit {
+                    page.push(entry);
+                }
+            })?;
+            Ok(page.finish(handed > query.limit))
         })
     }
 }
@@ -84,10 +100,30 @@ pub(crate) fn sql_values(values: Vec<Bound>) -> impl Iterator<Item = SqlValue> {
     })
 }
 
-/// The rows of one page (and the one after it, which says whether more follow): the page of
-/// `audit_log` and that of the entries not yet moved into it, merged, read in one transaction
-/// so that a move between the two reads can neither hide an entry nor show it twice.
-fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<StoredPage, StoreError> {
+/// The page of `query` as rows copied out, for the callers that keep them.
+fn stored_page(
+    conn: &Connection,
+    seq: i64,
+    query: &AuditLogQuery,
+) -> Result<StoredPage, StoreError> {
+    let mut rows = Vec::new();
+    let ascending = read_page(conn, seq, query, &mut |entry| {
+        rows.push(StoredEntry::of(entry));
+    })?;
+    Ok(StoredPage { rows, ascending })
+}
+
+/// Hands `take` the entries of one page (and the one after it, which says whether more
+/// follow) in reading order, each with its project's name; returns whether they were read
+/// upwards (a `before` page), to be turned round. The page of `audit_log` and that of the
+/// entries not yet moved into it are merged, read in one transaction so that a move between
+/// the two reads can neither hide an entry nor show it twice.
+fn read_page(
+    conn: &Connection,
+    seq: i64,
+    query: &AuditLogQuery,
+    take: &mut dyn FnMut(&AuditLogFields<'_>),
+) -> Result<bool, StoreError> {
     let snapshot = Snapshot::begin(conn)?;
     let cursor = cursor_position(&snapshot, seq, query)?;
     // The store's snapshot is the older one: it was taken by the cursor's read above, or else
@@ -130,37 +166,74 @@ fn read_page(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Result<Store
     }
     // Whether the entry at `a` comes before the one at `b` in the page's order.
     let before = |a: (i64, i64), b: (i64, i64)| if ascending { a < b } else { a > b };
-    let wanted = query.limit.saturating_add(1);
-    let mut rows = Vec::with_capacity(wanted);
-    while rows.len() < wanted {
+    let mut names = ProjectNames {
+        conn: &snapshot,
+        seq,
+        lookup: None,
+        known: Vec::new(),
+    };
+    for handed in 0..=query.limit {
+        // The row after the page only says that more follow: its project is not named.
+        let named = handed < query.limit;
         let first_arm = arms
             .iter_mut()
             .filter_map(|arm| arm.head.map(|head| (head, arm)))
             .reduce(|best, other| if before(other.0, best.0) { other } else { best });
         let first_loose = loose.peek().map(|(seq, entry)| (entry.effective_at, *seq));
-        let entry = match first_arm {
-            Some((head, arm)) if first_loose.is_none_or(|l| before(head, l)) => arm.take()?,
-            _ => loose.next().map(|(_, entry)| entry),
-        };
-        match entry {
-            Some(entry) => rows.push(entry),
-            None => break,
-        }
-    }
-    let mut stored = StoredPage { rows, ascending };
-    let projects = stored.projects(query.limit);
-    if !projects.is_empty() {
-        let mut name =
-            snapshot.prepare_cached("SELECT name FROM projects WHERE org = ?1 AND id = ?2")?;
-        let mut names = Vec::with_capacity(projects.len());
-        for id in projects {
-            if let Some(found) = name.query_row(params![seq, id], |r| r.get(0)).optional()? {
-                names.push((id, found));
+        match first_arm {
+            Some((head, arm)) if first_loose.is_none_or(|l| before(head, l)) => {
+                arm.hand(&mut names, named, take)?;
             }
+            _ => match loose.next() {
+                Some((_, entry)) => take(&names.name(entry.fields(), named)?),
+                None => break,
+            },
         }
-        stored.name_projects(&names);
     }
-    Ok(stored)
+    Ok(ascending)
+}
+
+/// The names of a page's projects, each read once, when its first entry is taken: a page
+/// names a few, so this costs less than joining the projects to every row read.
+struct ProjectNames<'c> {
+    conn: &'c Connection,
+    seq: i64,
+    lookup: Option<rusqlite::CachedStatement<'c>>,
+    /// Project ids and their names (none for a project no longer in the store).
+    known: Vec<(String, Option<String>)>,
+}
+
+impl ProjectNames<'_> {
+    /// `entry` with its project's name, if `named` and it has a project.
+    fn name<'a>(
+        &'a mut self,
+        mut entry: AuditLogFields<'a>,
+        named: bool,
+    ) -> Result<AuditLogFields<'a>, StoreError> {
+        let Some((id, _)) = entry.project.filter(|_| named) else {
+            return Ok(entry);
+        };
+        let at = match self.known.iter().position(|(known, _)| known == id) {
+            Some(at) => at,
+            None => {
+                let lookup =
+                    match &mut self.lookup {
+                        Some(lookup) => lookup,
+                        None => self.lookup.insert(self.conn.prepare_cached(
+                            "SELECT name FROM projects WHERE org = ?1 AND id = ?2",
+                        )?),
+                    };
+                let found = lookup
+                    .query_row(params![self.seq, id], |r| r.get(0))
+                    .optional()?;
+                self.known.push((id.to_owned(), found));
+                self.known.len() - 1
+            }
+        };
+        let name = self.known.get(at).and_then(|(_, name)| name.as_deref());
+        entry.project = Some((id, name));
+        Ok(entry)
+    }
 }
 
 /// A read transaction on a reader connection, so that every statement of a page reads one
@@ -198,23 +271,8 @@ impl Drop for Snapshot<'_> {
 }
 
 /// The columns every page statement selects, as a row of the page and its `seq`.
-fn stored_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StoredEntry)> {
-    Ok((row.get(6)?, stored_entry(row, row.get(2)?)?))
-}
-
-/// The entry of a page statement's row whose `effective_at` is already read.
-fn stored_entry(row: &rusqlite::Row<'_>, effective_at: i64) -> rusqlite::Result<StoredEntry> {
-    Ok(StoredEntry {
-        id: row.get(0)?,
-        event_type: row.get(1)?,
-        effective_at,
-        project_id: row.get(3)?,
-        project_name: None,
-        actor_key_id: row.get(4)?,
-        actor_user_id: row.get(7)?,
-        actor_email: row.get(8)?,
-        payload: row.get(5)?,
-    })
+fn stored_row(row: &Row<'_>) -> rusqlite::Result<(i64, StoredEntry)> {
+    Ok((row.get(6)?, StoredEntry::of(&row_fields(row, row.get(2)?)?)))
 }
 
 /// One arm's rows in list order, standing on the next one the page may take.
@@ -240,15 +298,48 @@ impl<'s> ArmRows<'s> {
         Ok(())
     }
 
-    /// The row it stands on, taken out, and the arm moved past it.
-    fn take(&mut self) -> rusqlite::Result<Option<StoredEntry>> {
-        let (Some(row), Some((effective_at, _))) = (self.rows.get(), self.head) else {
-            return Ok(None);
-        };
-        let entry = stored_entry(row, effective_at)?;
+    /// Hands `take` the row it stands on, named, and moves past it.
+    fn hand(
+        &mut self,
+        names: &mut ProjectNames<'_>,
+        named: bool,
+        take: &mut dyn FnMut(&AuditLogFields<'_>),
+    ) -> Result<(), StoreError> {
+        if let (Some(row), Some((effective_at, _))) = (self.rows.get(), self.head) {
+            take(&names.name(row_fields(row, effective_at)?, named)?);
+        }
         self.step()?;
-        Ok(Some(entry))
+        Ok(())
     }
+}
+
+/// The entry of a page statement's row whose `effective_at` is already read, borrowed from it.
+fn row_fields<'r>(row: &'r Row<'_>, effective_at: i64) -> rusqlite::Result<AuditLogFields<'r>> {
+    let text = |n: usize| -> rusqlite::Result<Option<&'r str>> {
+        row.get_ref(n)?
+            .as_str_or_null()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(n, Type::Text, Box::new(e)))
+    };
+    let required = |n: usize| -> rusqlite::Result<&'r str> {
+        text(n)?.ok_or(rusqlite::Error::InvalidColumnType(
+            n,
+            String::new(),
+            Type::Null,
+        ))
+    };
+    let actor_user = match text(7)? {
+        Some(id) => Some((id, text(8)?)),
+        None => None,
+    };
+    Ok(AuditLogFields {
+        id: required(0)?,
+        event_type: required(1)?,
+        effective_at,
+        project: text(3)?.map(|id| (id, None)),
+        actor_key_id: text(4)?,
+        actor_user,
+        payload: required(5)?,
+    })
 }
 
 #[cfg(test)]
