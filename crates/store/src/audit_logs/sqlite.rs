@@ -128,16 +128,22 @@ fn read_page(
     let cursor = cursor_position(&snapshot, seq, query)?;
     // The store's snapshot is the older one: it was taken by the cursor's read above, or else
     // by this statement, which SQLite opens on the store's file (`main`) before the index's.
-    let through = match query.resource_ids {
-        Some(_) => IndexState::read(&snapshot)?.through,
-        None => 0,
+    let index = match query.resource_ids {
+        Some(_) => Some(IndexState::read(&snapshot)?),
+        None => None,
     };
     // Statements in list order, one per arm of the leading filter, each read from its index:
     // SQLite sorts nothing, and the arms are merged a row at a time, so that only the rows the
     // page shows are taken out (and looked up in the table: a row's place is in the index).
     // The others (the waiting entries, and those above what the index by resource holds) are
     // a few hundred rows at most, read whole and put in the page's order here.
+    let through = index.map_or(0, |index| index.through);
     let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, through);
+    if index.is_some_and(|index| index.holds_all) {
+        // The read of the entries above what the index by resource holds, the arms' only
+        // unordered one: there are none.
+        reads.retain(|page| page.ordered);
+    }
     reads.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
     let ascending = reads.iter().any(|page| page.ascending);
     let mut loose = Vec::new();

@@ -12,7 +12,7 @@
 //! few entries moved since) directly, so that it sees every entry however far the index lags.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -124,7 +124,20 @@ pub(crate) fn attach(conn: &Connection, store: &Path) -> Result<(), StoreError> 
 pub(crate) struct IndexState {
     /// The index holds exactly the entries of `audit_log` with `seq` up to this (0: none).
     pub through: i64,
+    /// Whether that is every entry of the read's `audit_log`: none above `through` to read
+    /// from the table itself.
+    pub holds_all: bool,
 }
+
+/// The statement of [`IndexState::read`].
+static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT (SELECT token FROM audit_log_version), \
+                (SELECT coalesce(max(seq), 0) FROM audit_log), \
+                i.token, i.through \
+         FROM (SELECT 1) LEFT JOIN {SCHEMA}.indexed AS i"
+    )
+});
 
 impl IndexState {
     /// The state of the index for a read in `conn`'s open transaction. The store's snapshot is
@@ -133,14 +146,8 @@ impl IndexState {
     /// `through` is read from `audit_log` itself.
     pub(crate) fn read(conn: &Connection) -> Result<Self, StoreError> {
         // One statement, which opens the store's snapshot first if no read has yet.
-        let (token, newest, indexed): (i64, i64, Option<(i64, i64)>) = conn
-            .prepare_cached(&format!(
-                "SELECT (SELECT token FROM audit_log_version), \
-                        (SELECT coalesce(max(seq), 0) FROM audit_log), \
-                        i.token, i.through \
-                 FROM (SELECT 1) LEFT JOIN {SCHEMA}.indexed AS i"
-            ))?
-            .query_row([], |r| {
+        let (token, newest, indexed): (i64, i64, Option<(i64, i64)>) =
+            conn.prepare_cached(&STATE_SQL)?.query_row([], |r| {
                 let indexed = match (r.get::<_, Option<i64>>(2)?, r.get::<_, Option<i64>>(3)?) {
                     (Some(token), Some(through)) => Some((token, through)),
                     _ => None,
@@ -149,7 +156,10 @@ impl IndexState {
             })?;
         // Entries the index holds but this snapshot of the store does not yet are left out.
         let through = usable_through(indexed, token).map_or(0, |through| through.min(newest));
-        Ok(Self { through })
+        Ok(Self {
+            through,
+            holds_all: through == newest,
+        })
     }
 }
 
