@@ -67,6 +67,31 @@ def fill(path, entries, seed):
             "since": start_at + (end_at - start_at) // 2, "until": start_at + (end_at - start_at) * 3 // 4}
 
 
+def filtered_pages(wanted):
+    """The workloads: (name, path) of each filtered page, for what `fill` returned."""
+    base = "/v1/organization/audit_logs?limit=20"
+    return [
+        ("first page, no filter", base),
+        ("event_types[]=user.updated", f"{base}&event_types[]=user.updated"),
+        ("two event types and a time range", f"{base}&event_types[]=user.added&event_types[]=invite.sent"
+         f"&effective_at[gte]={wanted['since']}&effective_at[lt]={wanted['until']}"),
+        ("resource_ids[] (one user)", f"{base}&resource_ids[]={quote(wanted['resource'])}"),
+        ("project_ids[] (one project)", f"{base}&project_ids[]={quote(wanted['project'])}"),
+        ("actor_ids[] and an event type", f"{base}&actor_ids[]={wanted['actor']}&event_types[]=group.updated"),
+    ]
+
+
+def seeded_store(orgusers, path, entries):
+    """A seeded store at `path` with an admin key and `entries` audit log entries; returns what
+    the filters ask for."""
+    subprocess.run([str(orgusers), "seed", "--database", f"sqlite://{path}", "--count", "5000",
+                    "--seed", "3"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(orgusers), "keys", "create", "--database", f"sqlite://{path}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    log(f"writing {entries:,} audit log entries")
+    return fill(path, entries, 7)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -78,24 +103,10 @@ def main():
     wrk_args = SimpleNamespace(threads=1, duration=args.duration)
     with tempfile.TemporaryDirectory() as work:
         path = f"{work}/audit.db"
-        subprocess.run([str(args.orgusers), "seed", "--database", f"sqlite://{path}", "--count", "5000",
-                        "--seed", "3"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([str(args.orgusers), "keys", "create", "--database", f"sqlite://{path}"],
-                       check=True, stdout=subprocess.DEVNULL)
-        log(f"writing {args.entries:,} audit log entries")
-        wanted = fill(path, args.entries, 7)
+        wanted = seeded_store(args.orgusers, path, args.entries)
         server, port = start([str(args.orgusers), "serve", "--listen", "127.0.0.1:0", "--database",
                               f"sqlite://{path}", "--admin-key", KEY], log_file=f"{work}/serve.log")
-        base = "/v1/organization/audit_logs?limit=20"
-        workloads = [
-            ("first page, no filter", base),
-            ("event_types[]=user.updated", f"{base}&event_types[]=user.updated"),
-            ("two event types and a time range", f"{base}&event_types[]=user.added&event_types[]=invite.sent"
-             f"&effective_at[gte]={wanted['since']}&effective_at[lt]={wanted['until']}"),
-            ("resource_ids[] (one user)", f"{base}&resource_ids[]={quote(wanted['resource'])}"),
-            ("project_ids[] (one project)", f"{base}&project_ids[]={quote(wanted['project'])}"),
-            ("actor_ids[] and an event type", f"{base}&actor_ids[]={wanted['actor']}&event_types[]=group.updated"),
-        ]
+        workloads = filtered_pages(wanted)
         sizes = {}
         for name, path_ in workloads:
             status, body = get(port, path_)
