@@ -426,8 +426,11 @@ fn write_opt_bool(out: &mut Vec<u8>, b: Option<bool>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::UserList;
+
     /// Every byte value, at every place of a string longer than two words, is found plain or
-    /// not as [`super::is_plain`] says, alone and beside another byte that needs an escape.
+    /// not as [`is_plain`] says, alone and beside another byte that needs an escape.
     #[test]
     fn plain_text_word_by_word_agrees_with_byte_by_byte() {
         for len in [1, 7, 8, 9, 17] {
@@ -436,22 +439,19 @@ mod tests {
                     let mut bytes = vec![b'a'; len];
                     bytes[at] = b;
                     assert_eq!(
-                        super::is_plain_text(&bytes),
-                        super::is_plain(b),
+                        is_plain_text(&bytes),
+                        is_plain(b),
                         "{b:#x} at {at} of {len}"
                     );
                     if len > 1 {
                         bytes[(at + 1) % len] = b'"';
-                        assert!(!super::is_plain_text(&bytes), "{b:#x} beside a quote");
+                        assert!(!is_plain_text(&bytes), "{b:#x} beside a quote");
                     }
                 }
             }
         }
-        assert!(super::is_plain_text("Zoë, ünïcode: 日本".as_bytes()));
+        assert!(is_plain_text("Zoë, ünïcode: 日本".as_bytes()));
     }
-
-    use super::*;
-    use crate::UserList;
 
     fn sample(id: &'static str) -> UserFields<'static> {
         UserFields {

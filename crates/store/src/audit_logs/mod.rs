@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::audit::AuditEvent;
 use crate::domain::fold_email;
+use crate::sqlite::audit_index::IndexState;
 use crate::{OrgId, StoreError};
 
 #[cfg(test)]
@@ -758,16 +759,16 @@ impl PageSql {
     /// The statements that read `query`'s page one arm each (one, when no filter leads or its
     /// lead is one arm): each is read from its index in order, and their rows merged give the
     /// page. SQLite runs these rather than [`PageSql::of`]'s compound statement, whose merge
-    /// builds temporary sort tables on every read. `resources_through` is the `seq` through
-    /// which [`Dialect::resources_beside`] holds the entries.
+    /// builds temporary sort tables on every read. `beside` is what
+    /// [`Dialect::resources_beside`] holds, read when `resource_ids` may lead.
     pub(crate) fn arms(
         query: &AuditLogQuery,
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &Dialect,
-        resources_through: i64,
+        beside: Option<IndexState>,
     ) -> Vec<Self> {
-        PageParts::of(query, org, cursor, dialect, Some(resources_through)).split()
+        PageParts::of(query, org, cursor, dialect, beside).split()
     }
 }
 
@@ -799,8 +800,8 @@ struct PageParts<'d> {
 struct Beside {
     /// The index's table.
     table: &'static str,
-    /// The `seq` through which it holds the entries.
-    through: i64,
+    /// What it holds.
+    indexed: IndexState,
     /// The lead's distinct values.
     resources: Vec<String>,
 }
@@ -837,7 +838,7 @@ impl<'d> PageParts<'d> {
         org: Bound,
         cursor: Option<(i64, i64)>,
         dialect: &'d Dialect,
-        resources_through: Option<i64>,
+        beside: Option<IndexState>,
     ) -> Self {
         let mut values = Vec::new();
         let org = bind(&mut values, dialect, org);
@@ -916,13 +917,13 @@ impl<'d> PageParts<'d> {
             let direction = if ascending { "ASC" } else { "DESC" };
             (direction, limit)
         });
-        let beside = match (&lead, dialect.resources_beside, resources_through, &order) {
-            (Some(lead), Some(table), Some(through), Some(_))
+        let beside = match (&lead, dialect.resources_beside, beside, &order) {
+            (Some(lead), Some(table), Some(indexed), Some(_))
                 if matches!(lead.matching, Match::Resource) =>
             {
                 Some(Beside {
                     table,
-                    through,
+                    indexed,
                     resources: lead.values.clone(),
                 })
             }
@@ -944,13 +945,13 @@ impl<'d> PageParts<'d> {
     }
 
     /// The reads of a page that `resource_ids` leads with its index beside the table: one per
-    /// value from that index, up to `through`, each joined to its entries in list order; and one
-    /// of the entries above `through` (the few the index does not hold yet), read whole by
-    /// their key and sorted by the caller.
+    /// value from that index, up to `through`, each joined to its entries in list order; and,
+    /// unless it holds them all, one of the entries above `through` (the few the index does not
+    /// hold yet), read whole by their key and sorted by the caller.
     fn beside_reads(self, beside: Beside) -> Vec<PageSql> {
         let Beside {
             table,
-            through,
+            indexed: IndexState { through, holds_all },
             resources,
         } = beside;
         let Some((order, limit)) = &self.order else {
@@ -983,6 +984,9 @@ impl<'d> PageParts<'d> {
                 ascending: self.ascending,
                 ordered: true,
             });
+        }
+        if holds_all {
+            return reads;
         }
         let mut values = self.values.clone();
         let through = bind(&mut values, dialect, Bound::Int(through));

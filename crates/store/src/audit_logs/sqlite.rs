@@ -137,13 +137,7 @@ fn read_page(
     // page shows are taken out (and looked up in the table: a row's place is in the index).
     // The others (the waiting entries, and those above what the index by resource holds) are
     // a few hundred rows at most, read whole and put in the page's order here.
-    let through = index.map_or(0, |index| index.through);
-    let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, through);
-    if index.is_some_and(|index| index.holds_all) {
-        // The read of the entries above what the index by resource holds, the arms' only
-        // unordered one: there are none.
-        reads.retain(|page| page.ordered);
-    }
+    let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, index);
     reads.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
     let ascending = reads.iter().any(|page| page.ascending);
     let mut loose = Vec::new();
@@ -359,7 +353,11 @@ mod tests {
     /// filter, then the one over the waiting entries; each line's detail.
     fn plans(conn: &Connection, seq: i64, query: &AuditLogQuery) -> Vec<Vec<String>> {
         let cursor = cursor_position(conn, seq, query).unwrap();
-        let mut pages = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, 10);
+        let lagging = IndexState {
+            through: 10,
+            holds_all: false,
+        };
+        let mut pages = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, Some(lagging));
         pages.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
         pages
             .into_iter()
@@ -386,11 +384,35 @@ mod tests {
         resources.resource_ids = list(&["r", "s", "t"]);
         let mut actors = AuditLogQuery::newest(20);
         actors.actor_ids = list(&["key_a", "key_b"]);
+        let lagging = IndexState {
+            through: 10,
+            holds_all: false,
+        };
         for (query, arms) in [(types, 3), (resources, 4), (actors, 4)] {
-            let reads = PageSql::arms(&query, Bound::Int(1), None, &SQLITE, 10);
+            let reads = PageSql::arms(&query, Bound::Int(1), None, &SQLITE, Some(lagging));
             let texts: std::collections::HashSet<_> = reads.iter().map(|read| &read.sql).collect();
             assert_eq!((reads.len(), texts.len()), (arms, arms), "{query:?}");
         }
+    }
+
+    /// By resource, the entries above what the index beside the store holds are read from the
+    /// table itself, by a read of their own; when the index holds them all, there is no such read.
+    #[test]
+    fn an_index_holding_every_entry_leaves_nothing_to_read_above_it() {
+        let mut query = AuditLogQuery::newest(20);
+        query.resource_ids = Some(vec!["r".into(), "s".into()]);
+        let reads = |holds_all| {
+            let indexed = IndexState {
+                through: 10,
+                holds_all,
+            };
+            PageSql::arms(&query, Bound::Int(1), None, &SQLITE, Some(indexed))
+                .iter()
+                .map(|read| read.ordered)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reads(false), [true, true, false]);
+        assert_eq!(reads(true), [true, true]);
     }
 
     /// Each arm of the leading filter is read by a statement of its own from that filter's
