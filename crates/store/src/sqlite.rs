@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::audit::{ActingUser, Actor, ActorColumns, AuditEvent};
+use crate::audit_logs::sqlite::PageMemo;
 use crate::clock::OrgClock;
 use crate::page::CursorKey;
 use crate::{OrgId, OrgStore, StoreError, now};
@@ -52,7 +53,7 @@ pub(crate) struct Inner {
     /// (docs/benchmarks.md, memory). Changes wait in [`ChangeQueue`] instead.
     write_queue: tokio::sync::Semaphore,
     writer: Mutex<Connection>,
-    idle_readers: Mutex<Vec<Connection>>,
+    idle_readers: Mutex<Vec<Reader>>,
     cursor_key: CursorKey,
     /// Organizations' `seq`s, which never change once given: changes and audit log reads look
     /// an organization up once per process, not once per request ([`Inner::known_org_seq`]).
@@ -392,6 +393,35 @@ impl SqliteStore {
     pub(crate) fn known_org_seq(&self, conn: &Connection, org: &OrgId) -> Result<i64, StoreError> {
         self.inner.known_org_seq(conn, org)
     }
+
+    /// [`SqliteStore::read_here`], with what the reader connection's audit log reads keep from
+    /// one page to the next.
+    pub(crate) fn read_here_remembering<T>(
+        &self,
+        f: impl FnOnce(&Connection, &mut PageMemo) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.read_remembering(f)
+    }
+}
+
+/// A connection that only reads, and what its audit log reads keep from one page to the next.
+struct Reader {
+    conn: Connection,
+    memo: PageMemo,
+}
+
+impl Reader {
+    fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = connect(path)?;
+        audit_index::attach(&conn, path)?;
+        // What a reader keeps is valid while no other connection commits (SQLite's
+        // `data_version`, which a connection's own writes leave as it was): so it never writes.
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(Self {
+            conn,
+            memo: PageMemo::default(),
+        })
+    }
 }
 
 impl SqliteStore {
@@ -616,23 +646,28 @@ impl Inner {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.read_remembering(|conn, _| f(conn))
+    }
+
+    /// Runs `f` on an idle reader connection (a new one if none is idle), with what that
+    /// connection's audit log reads keep between pages.
+    fn read_remembering<T>(
+        &self,
+        f: impl FnOnce(&Connection, &mut PageMemo) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let idle = lock(&self.idle_readers).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => {
-                let conn = connect(&self.path)?;
-                audit_index::attach(&conn, &self.path)?;
-                conn
-            }
+        let mut reader = match idle {
+            Some(reader) => reader,
+            None => Reader::open(&self.path)?,
         };
-        let result = f(&conn);
+        let result = f(&reader.conn, &mut reader.memo);
         // A connection still inside a transaction would read that old state ever after.
-        if !conn.is_autocommit() {
+        if !reader.conn.is_autocommit() {
             return result;
         }
         let mut idle = lock(&self.idle_readers);
         if idle.len() < MAX_READERS {
-            idle.push(conn);
+            idle.push(reader);
         }
         result
     }
@@ -726,6 +761,24 @@ mod tests {
 
     use super::*;
     use crate::{UserChange, UserQuery, UserStore};
+
+    /// What a reader keeps between reads holds only while no other connection commits: the
+    /// readers themselves refuse to write.
+    #[tokio::test]
+    async fn readers_refuse_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("readers.db")).await.unwrap();
+        store.ensure_organization(None).await.unwrap();
+        let written = store.read_here(|conn| {
+            Ok(conn.execute("UPDATE organizations SET seq = seq", []))
+        });
+        match written.unwrap() {
+            Err(rusqlite::Error::SqliteFailure(e, _)) => {
+                assert_eq!(e.code, rusqlite::ErrorCode::ReadOnly);
+            }
+            other => panic!("a reader wrote: {other:?}"),
+        }
+    }
 
     /// Every change appends its events in its own transaction; a refused change appends none,
     /// and a change that changes nothing (an assignment held already) none either.

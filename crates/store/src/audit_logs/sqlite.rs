@@ -2,6 +2,9 @@
 //! and a scan of the entries waiting to be moved into it, merged, then the names of the
 //! page's projects.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use orgusers_api::render::{AuditLogFields, AuditLogListWriter};
 use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
@@ -14,7 +17,7 @@ use super::{
     StoredPage, rules,
 };
 use crate::sqlite::SqliteStore;
-use crate::sqlite::audit_index::IndexState;
+use crate::sqlite::audit_index::{IndexState, SCHEMA};
 use crate::{OrgId, StoreError};
 
 /// Rows and index keys carry the organization's integer `seq` (`org`); payloads are text.
@@ -44,8 +47,10 @@ impl AuditLogStore for SqliteStore {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<AuditLogPage, StoreError> {
-        self.read_here(|conn| stored_page(conn, self.known_org_seq(conn, org)?, query))?
-            .into_page(query.limit)
+        self.read_here_remembering(|conn, memo| {
+            stored_page(conn, memo, self.known_org_seq(conn, org)?, query)
+        })?
+        .into_page(query.limit)
     }
 
     async fn list_audit_logs_json(
@@ -53,16 +58,16 @@ impl AuditLogStore for SqliteStore {
         org: &OrgId,
         query: &AuditLogQuery,
     ) -> Result<Vec<u8>, StoreError> {
-        self.read_here(|conn| {
+        self.read_here_remembering(|conn, memo| {
             let seq = self.known_org_seq(conn, org)?;
             if matches!(query.cursor, Some(AuditCursor::Before(_))) {
                 // Read upwards, shown newest first: turned round once read.
-                return Ok(stored_page(conn, seq, query)?.into_json(query.limit));
+                return Ok(stored_page(conn, memo, seq, query)?.into_json(query.limit));
             }
             // Read newest first: each entry written as its row is taken, never copied out.
             let mut page = AuditLogListWriter::new(Vec::with_capacity(8 * 1024));
             let mut handed = 0;
-            read_page(conn, seq, query, &mut |entry| {
+            read_page(conn, memo, seq, query, &mut |entry| {
                 handed += 1;
                 // The row after the page only says that more follow.
                 if handed <= query.limit {
@@ -103,11 +108,12 @@ pub(crate) fn sql_values(values: Vec<Bound>) -> impl Iterator<Item = SqlValue> {
 /// The page of `query` as rows copied out, for the callers that keep them.
 fn stored_page(
     conn: &Connection,
+    memo: &mut PageMemo,
     seq: i64,
     query: &AuditLogQuery,
 ) -> Result<StoredPage, StoreError> {
     let mut rows = Vec::new();
-    let ascending = read_page(conn, seq, query, &mut |entry| {
+    let ascending = read_page(conn, memo, seq, query, &mut |entry| {
         rows.push(StoredEntry::of(entry));
     })?;
     Ok(StoredPage { rows, ascending })
@@ -120,16 +126,18 @@ fn stored_page(
 /// the two reads can neither hide an entry nor show it twice.
 fn read_page(
     conn: &Connection,
+    memo: &mut PageMemo,
     seq: i64,
     query: &AuditLogQuery,
     take: &mut dyn FnMut(&AuditLogFields<'_>),
 ) -> Result<bool, StoreError> {
     let snapshot = Snapshot::begin(conn)?;
+    // This takes the store's snapshot, before any read of the index's file: so the index's
+    // snapshot is the newer one, and whatever the store holds above it is read from the table.
+    memo.hold_to(&snapshot)?;
     let cursor = cursor_position(&snapshot, seq, query)?;
-    // The store's snapshot is the older one: it was taken by the cursor's read above, or else
-    // by this statement, which SQLite opens on the store's file (`main`) before the index's.
     let index = match query.resource_ids {
-        Some(_) => Some(IndexState::read(&snapshot)?),
+        Some(_) => Some(memo.index_state(&snapshot)?),
         None => None,
     };
     // Statements in list order, one per arm of the leading filter, each read from its index:
@@ -170,7 +178,7 @@ fn read_page(
         conn: &snapshot,
         seq,
         lookup: None,
-        known: Vec::new(),
+        known: memo.names.entry(seq).or_default(),
     };
     for handed in 0..=query.limit {
         // The row after the page only says that more follow: its project is not named.
@@ -193,14 +201,73 @@ fn read_page(
     Ok(ascending)
 }
 
-/// The names of a page's projects, each read once, when its first entry is taken: a page
-/// names a few, so this costs less than joining the projects to every row read.
+/// What a reader connection's audit log pages keep from one page to the next: the names of
+/// the projects they showed, and the state of the index by resource. It holds while the store
+/// and the index read as they did when it was kept: a connection's `data_version` of a file
+/// changes whenever another connection commits to it, and a reader never writes.
+#[derive(Default)]
+pub(crate) struct PageMemo {
+    /// The store's `data_version` the memory holds for; `None` before the first page.
+    store: Option<i64>,
+    /// Project names by organization (`seq`) and id; none for a project not in the store.
+    names: HashMap<i64, ProjectNameMap>,
+    /// The index's state, and the index's `data_version` when it was read.
+    index: Option<(i64, IndexState)>,
+}
+
+/// The most project names a reader keeps; past it, it forgets them all and reads them again.
+const MAX_NAMES: usize = 4096;
+
+impl PageMemo {
+    /// Forgets what the store's state in `conn`'s open transaction may have changed. As the
+    /// transaction's first statement, this takes the store's snapshot.
+    fn hold_to(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        let version = data_version(conn, "PRAGMA main.data_version")?;
+        let known: usize = self.names.values().map(HashMap::len).sum();
+        if self.store != Some(version) || known > MAX_NAMES {
+            self.store = Some(version);
+            self.names.clear();
+            self.index = None;
+        }
+        Ok(())
+    }
+
+    /// The state of the index by resource for a read in `conn`'s open transaction, after
+    /// [`PageMemo::hold_to`]: read again only when the store or the index has changed.
+    fn index_state(&mut self, conn: &Connection) -> Result<IndexState, StoreError> {
+        let version = data_version(conn, &INDEX_VERSION_SQL)?;
+        match self.index {
+            Some((kept, state)) if kept == version => Ok(state),
+            _ => {
+                let state = IndexState::read(conn)?;
+                self.index = Some((version, state));
+                Ok(state)
+            }
+        }
+    }
+}
+
+/// One organization's project names, by id.
+type ProjectNameMap = HashMap<String, Option<String>>;
+
+/// The statement that reads the index file's `data_version`.
+static INDEX_VERSION_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("PRAGMA {SCHEMA}.data_version"));
+
+/// The `data_version` that the pragma `sql` reads.
+fn data_version(conn: &Connection, sql: &str) -> Result<i64, StoreError> {
+    Ok(conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+}
+
+/// The names of a page's projects, each read when its first entry is taken unless the reader
+/// knows it from an earlier page: a page names a few, so this costs less than joining the
+/// projects to every row read.
 struct ProjectNames<'c> {
     conn: &'c Connection,
     seq: i64,
     lookup: Option<rusqlite::CachedStatement<'c>>,
-    /// Project ids and their names (none for a project no longer in the store).
-    known: Vec<(String, Option<String>)>,
+    /// What the reader knows of the organization's projects ([`PageMemo::names`]).
+    known: &'c mut ProjectNameMap,
 }
 
 impl ProjectNames<'_> {
@@ -213,24 +280,20 @@ impl ProjectNames<'_> {
         let Some((id, _)) = entry.project.filter(|_| named) else {
             return Ok(entry);
         };
-        let at = match self.known.iter().position(|(known, _)| known == id) {
-            Some(at) => at,
-            None => {
-                let lookup =
-                    match &mut self.lookup {
-                        Some(lookup) => lookup,
-                        None => self.lookup.insert(self.conn.prepare_cached(
-                            "SELECT name FROM projects WHERE org = ?1 AND id = ?2",
-                        )?),
-                    };
-                let found = lookup
-                    .query_row(params![self.seq, id], |r| r.get(0))
-                    .optional()?;
-                self.known.push((id.to_owned(), found));
-                self.known.len() - 1
-            }
-        };
-        let name = self.known.get(at).and_then(|(_, name)| name.as_deref());
+        if !self.known.contains_key(id) {
+            let lookup = match &mut self.lookup {
+                Some(lookup) => lookup,
+                None => self.lookup.insert(
+                    self.conn
+                        .prepare_cached("SELECT name FROM projects WHERE org = ?1 AND id = ?2")?,
+                ),
+            };
+            let found = lookup
+                .query_row(params![self.seq, id], |r| r.get(0))
+                .optional()?;
+            self.known.insert(id.to_owned(), found);
+        }
+        let name = self.known.get(id).and_then(Option::as_deref);
         entry.project = Some((id, name));
         Ok(entry)
     }
@@ -539,5 +602,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A reader keeps the names of the projects its pages showed and the state of the index,
+    /// and forgets them when another connection commits: a project renamed, or an entry added,
+    /// shows on the next page.
+    #[tokio::test]
+    async fn a_reader_forgets_what_another_connection_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memo.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let seq = store.read_here(|conn| org_seq(conn, &org)).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute(
+                "INSERT INTO projects (org, id, name, created_at) VALUES (?1, 'proj_a', 'Alpha', 1)",
+                [seq],
+            )
+            .unwrap();
+        let add_entry = |id: &str, at: i64| {
+            other
+                .execute(
+                    "INSERT INTO audit_log (org, id, type, effective_at, resource_id, payload, \
+                     project_id) VALUES (?1, ?2, 'project.updated', ?3, 'proj_a', '{}', 'proj_a')",
+                    params![seq, id, at],
+                )
+                .unwrap();
+        };
+        add_entry("audit_log-a", 5);
+        let mut query = AuditLogQuery::newest(20);
+        query.resource_ids = Some(vec!["proj_a".to_owned()]);
+        // Each entry's id and its project's name.
+        async fn page(
+            store: &SqliteStore,
+            org: &OrgId,
+            query: &AuditLogQuery,
+        ) -> Vec<(String, Option<String>)> {
+            let page = store.list_audit_logs(org, query).await.unwrap();
+            page.entries
+                .into_iter()
+                .map(|entry| (entry.id, entry.project.and_then(|(_, name)| name)))
+                .collect()
+        }
+        let named = |id: &str, name: &str| (id.to_owned(), Some(name.to_owned()));
+        assert_eq!(
+            page(&store, &org, &query).await,
+            [named("audit_log-a", "Alpha")]
+        );
+        // Pages are read on the reader last put back: it now knows the project and the index.
+        let kept = store
+            .read_here_remembering(|_, memo| Ok((memo.names[&seq].len(), memo.index.is_some())))
+            .unwrap();
+        assert_eq!(kept, (1, true));
+        assert_eq!(
+            page(&store, &org, &query).await,
+            [named("audit_log-a", "Alpha")]
+        );
+
+        other
+            .execute("UPDATE projects SET name = 'Beta' WHERE id = 'proj_a'", [])
+            .unwrap();
+        assert_eq!(
+            page(&store, &org, &query).await,
+            [named("audit_log-a", "Beta")]
+        );
+        add_entry("audit_log-b", 6);
+        assert_eq!(
+            page(&store, &org, &query).await,
+            [named("audit_log-b", "Beta"), named("audit_log-a", "Beta")]
+        );
     }
 }
