@@ -762,16 +762,37 @@ mod tests {
     use super::*;
     use crate::{UserChange, UserQuery, UserStore};
 
+    /// A reader connection that a read left inside a transaction would go on reading that
+    /// transaction's old state: it is dropped, not put back among the idle readers.
+    #[tokio::test]
+    async fn a_reader_left_inside_a_transaction_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("pool.db"))
+            .await
+            .unwrap();
+        let idle = || lock(&store.inner.idle_readers).len();
+        store.read_here(|_| Ok(())).unwrap();
+        let before = idle();
+        assert!(before > 0);
+        store
+            .read_here(|conn| Ok(conn.execute_batch("BEGIN; SELECT count(*) FROM organizations")?))
+            .unwrap();
+        assert_eq!(idle(), before - 1);
+        store.read_here(|_| Ok(())).unwrap();
+        assert_eq!(idle(), before);
+    }
+
     /// What a reader keeps between reads holds only while no other connection commits: the
     /// readers themselves refuse to write.
     #[tokio::test]
     async fn readers_refuse_to_write() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("readers.db")).await.unwrap();
+        let store = SqliteStore::open(&dir.path().join("readers.db"))
+            .await
+            .unwrap();
         store.ensure_organization(None).await.unwrap();
-        let written = store.read_here(|conn| {
-            Ok(conn.execute("UPDATE organizations SET seq = seq", []))
-        });
+        let written =
+            store.read_here(|conn| Ok(conn.execute("UPDATE organizations SET seq = seq", [])));
         match written.unwrap() {
             Err(rusqlite::Error::SqliteFailure(e, _)) => {
                 assert_eq!(e.code, rusqlite::ErrorCode::ReadOnly);

@@ -248,6 +248,11 @@ impl AuditLogQuery {
             tenant_only: false,
         }
     }
+
+    /// Whether the page is read upwards (`before`), oldest first, and turned round to be shown.
+    pub(crate) fn reads_upwards(&self) -> bool {
+        matches!(self.cursor, Some(AuditCursor::Before(_)))
+    }
 }
 
 /// The user who owns an acting key.
@@ -845,7 +850,7 @@ impl<'d> PageParts<'d> {
         let mut position = Position::default();
         // Newest first: the page below a cursor for `after` (and the first page), the page
         // above it for `before`, read upwards and turned round.
-        let ascending = matches!(query.cursor, Some(AuditCursor::Before(_))) && cursor.is_some();
+        let ascending = query.reads_upwards() && cursor.is_some();
         if let Some((at, seq)) = cursor {
             let operator = if ascending { ">" } else { "<" };
             let at = bind(&mut values, dialect, Bound::Int(at));

@@ -13,8 +13,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, Rows, params, params_from_iter};
 
 use super::{
-    AuditCursor, AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry,
-    StoredPage, rules,
+    AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
+    rules,
 };
 use crate::sqlite::SqliteStore;
 use crate::sqlite::audit_index::{IndexState, SCHEMA};
@@ -60,7 +60,7 @@ impl AuditLogStore for SqliteStore {
     ) -> Result<Vec<u8>, StoreError> {
         self.read_here_remembering(|conn, memo| {
             let seq = self.known_org_seq(conn, org)?;
-            if matches!(query.cursor, Some(AuditCursor::Before(_))) {
+            if query.reads_upwards() {
                 // Read upwards, shown newest first: turned round once read.
                 return Ok(stored_page(conn, memo, seq, query)?.into_json(query.limit));
             }
@@ -384,11 +384,7 @@ fn row_fields<'r>(row: &'r Row<'_>, effective_at: i64) -> rusqlite::Result<Audit
             .map_err(|e| rusqlite::Error::FromSqlConversionFailure(n, Type::Text, Box::new(e)))
     };
     let required = |n: usize| -> rusqlite::Result<&'r str> {
-        text(n)?.ok_or(rusqlite::Error::InvalidColumnType(
-            n,
-            String::new(),
-            Type::Null,
-        ))
+        text(n)?.ok_or_else(|| rusqlite::Error::InvalidColumnType(n, String::new(), Type::Null))
     };
     let actor_user = match text(7)? {
         Some(id) => Some((id, text(8)?)),
