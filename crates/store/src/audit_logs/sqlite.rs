@@ -247,8 +247,9 @@ impl PageMemo {
     }
 }
 
-/// One organization's project names, by id.
-type ProjectNameMap = HashMap<String, Option<String>>;
+/// One organization's project names, by id. A page looks up each of its entries' projects: a
+/// fast hash, since the ids are the store's own.
+type ProjectNameMap = HashMap<String, Option<String>, foldhash::fast::RandomState>;
 
 /// The statement that reads the index file's `data_version`.
 static INDEX_VERSION_SQL: LazyLock<String> =
