@@ -11,7 +11,6 @@ use serde_json::{Map, Value, json};
 
 use crate::audit::AuditEvent;
 use crate::domain::fold_email;
-use crate::sqlite::audit_index::IndexState;
 use crate::{OrgId, StoreError};
 
 #[cfg(test)]
@@ -799,6 +798,16 @@ struct PageParts<'d> {
     arms: Vec<(&'static str, LeadArm)>,
     /// When `resource_ids` leads and its index is beside the table.
     beside: Option<Beside>,
+}
+
+/// What the index beside the table ([`Dialect::resources_beside`]) holds, as a read sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IndexState {
+    /// The index holds exactly the entries of the table with `seq` up to this (0: none).
+    pub through: i64,
+    /// Whether that is every entry of the read's table: none above `through` to read from the
+    /// table itself.
+    pub holds_all: bool,
 }
 
 /// A lead of `resource_ids` whose index is beside the table ([`Dialect::resources_beside`]).

@@ -13,11 +13,11 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, Rows, params, params_from_iter};
 
 use super::{
-    AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, PageSql, StoredEntry, StoredPage,
-    rules,
+    AuditLogPage, AuditLogQuery, AuditLogStore, Bound, Dialect, IndexState, PageSql, StoredEntry,
+    StoredPage, rules,
 };
 use crate::sqlite::SqliteStore;
-use crate::sqlite::audit_index::{IndexState, SCHEMA};
+use crate::sqlite::audit_index::SCHEMA;
 use crate::{OrgId, StoreError};
 
 /// Rows and index keys carry the organization's integer `seq` (`org`); payloads are text.
@@ -113,15 +113,18 @@ fn stored_page(
     query: &AuditLogQuery,
 ) -> Result<StoredPage, StoreError> {
     let mut rows = Vec::new();
-    let ascending = read_page(conn, memo, seq, query, &mut |entry| {
+    read_page(conn, memo, seq, query, &mut |entry| {
         rows.push(StoredEntry::of(entry));
     })?;
-    Ok(StoredPage { rows, ascending })
+    Ok(StoredPage {
+        rows,
+        ascending: query.reads_upwards(),
+    })
 }
 
 /// Hands `take` the entries of one page (and the one after it, which says whether more
-/// follow) in reading order, each with its project's name; returns whether they were read
-/// upwards (a `before` page), to be turned round. The page of `audit_log` and that of the
+/// follow) in reading order (upwards for a `before` page, to be turned round), each with its
+/// project's name. The page of `audit_log` and that of the
 /// entries not yet moved into it are merged, read in one transaction so that a move between
 /// the two reads can neither hide an entry nor show it twice.
 fn read_page(
@@ -130,7 +133,7 @@ fn read_page(
     seq: i64,
     query: &AuditLogQuery,
     take: &mut dyn FnMut(&AuditLogFields<'_>),
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let snapshot = Snapshot::begin(conn)?;
     // This takes the store's snapshot, before any read of the index's file: so the index's
     // snapshot is the newer one, and whatever the store holds above it is read from the table.
@@ -147,7 +150,7 @@ fn read_page(
     // a few hundred rows at most, read whole and put in the page's order here.
     let mut reads = PageSql::arms(query, Bound::Int(seq), cursor, &SQLITE, index);
     reads.push(PageSql::of(query, Bound::Int(seq), cursor, &SQLITE_PENDING));
-    let ascending = reads.iter().any(|page| page.ascending);
+    let ascending = query.reads_upwards();
     let mut loose = Vec::new();
     let mut ordered = Vec::with_capacity(reads.len());
     for page in reads {
@@ -198,7 +201,7 @@ fn read_page(
             },
         }
     }
-    Ok(ascending)
+    Ok(())
 }
 
 /// What a reader connection's audit log pages keep from one page to the next: the names of

@@ -19,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{BUSY_TIMEOUT, lock, set_wal_mode};
 use crate::StoreError;
+pub(crate) use crate::audit_logs::IndexState;
 
 /// The schema name the index's file is attached as, on the connections that read it.
 pub(crate) const SCHEMA: &str = "audit_index";
@@ -117,16 +118,6 @@ pub(crate) fn attach(conn: &Connection, store: &Path) -> Result<(), StoreError> 
         [index_path(store).to_string_lossy().as_ref()],
     )?;
     Ok(())
-}
-
-/// What the index holds, as a read sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IndexState {
-    /// The index holds exactly the entries of `audit_log` with `seq` up to this (0: none).
-    pub through: i64,
-    /// Whether that is every entry of the read's `audit_log`: none above `through` to read
-    /// from the table itself.
-    pub holds_all: bool,
 }
 
 /// The statement of [`IndexState::read`].
