@@ -782,6 +782,38 @@ mod tests {
         assert_eq!(idle(), before);
     }
 
+    /// A panic of the committing thread outside the changes' own code (here, while it answers a
+    /// change) costs that batch its answers, not the thread: later changes are committed.
+    #[tokio::test]
+    async fn the_committing_thread_outlives_a_panic_while_answering() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("panic.db"))
+            .await
+            .unwrap();
+        let org = store.ensure_organization(None).await.unwrap();
+        let (answered, answer) = tokio::sync::oneshot::channel::<()>();
+        let job: Job = Box::new(move |_, _| {
+            let deliver: Deliver = Box::new(move |_| {
+                let _answered = answered;
+                panic!("a panic while answering a change");
+            });
+            (true, deliver)
+        });
+        store.inner.queue.push(job);
+        // Its sender dropped in the unwinding: the panic has happened, and was caught.
+        assert!(answer.await.is_err());
+        let name = crate::groups::GroupName::parse("After the panic").unwrap();
+        // Bounded: a committing thread that died would leave the change unanswered for ever.
+        let group = tokio::time::timeout(
+            Duration::from_secs(20),
+            crate::groups::GroupStore::create_group(&store, &org, &name),
+        )
+        .await
+        .expect("the change was answered")
+        .unwrap();
+        assert_eq!(group.name, "After the panic");
+    }
+
     /// What a reader keeps between reads holds only while no other connection commits: the
     /// readers themselves refuse to write.
     #[tokio::test]
@@ -1167,8 +1199,8 @@ mod tests {
         }
         let (moved, waiting) = counts();
         assert_eq!((moved, waiting), (PENDING_ENTRIES_MOVED_AT, 40));
-        // The store's indexer thread indexes the moved entries by resource (told of the move,
-        // or at its next look).
+        // The store's indexer thread indexes the moved entries by resource, told of the move by
+        // the committing thread (in these tests it never looks by itself: `audit_index::POLL`).
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while audit_index::IndexState::of_store(&store) < PENDING_ENTRIES_MOVED_AT {
             assert!(
