@@ -7,6 +7,7 @@
 //! same file (an `import` while a server runs) wait on SQLite's lock instead of failing.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -63,6 +64,9 @@ pub(crate) struct Inner {
     /// Keeps the audit log's index by resource up to date, beside the writer (none in tests
     /// that bring it up to date themselves).
     indexer: Option<audit_index::Indexer>,
+    /// The entries this process's changes have appended to `audit_log_pending` since its last
+    /// move, which decide the next one (counting the table at every commit walked its pages).
+    appended: AtomicI64,
 }
 
 /// One write transaction of an organization, with the audit events its change causes; they
@@ -77,6 +81,8 @@ pub(crate) struct Change<'t> {
     pub now: i64,
     /// The organization's clock as stored when the change began (`now` is its reading).
     pub clock: OrgClock,
+    /// The store, whose committing thread runs the change.
+    store: &'t Inner,
     /// The admin key acting (the request's), which every event records.
     actor: Option<Actor>,
     /// Its owner as this change found it, once looked up ([`Change::acting_user`]).
@@ -168,7 +174,7 @@ fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<(), St
     }
     let user = change.acting_user()?;
     let actor = ActorColumns::of(change.actor.as_ref(), user.as_ref());
-    let (org, at, events) = (change.org, change.now, &change.events);
+    let (org, at, events, store) = (change.org, change.now, &change.events, change.store);
     // Into the table without indexes (migration V11); `seq` continues the order of both tables,
     // and the entry keeps it when it is moved.
     let mut insert = tx.prepare_cached(
@@ -196,17 +202,22 @@ fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<(), St
             actor.email_folded
         ])?;
     }
+    store.appended.fetch_add(
+        i64::try_from(events.len()).unwrap_or(i64::MAX),
+        Ordering::Relaxed,
+    );
     Ok(())
 }
 
-/// How many entries wait in `audit_log_pending` before a commit moves them into `audit_log`. A
-/// move writes each index's last page once for all of them; reads scan the waiting entries,
-/// which stay few enough for that to take microseconds.
+/// How many entries this process appends to `audit_log_pending` before a commit moves them (with
+/// any that other processes on the file left there) into `audit_log`. A move writes each
+/// index's last page once for all of them; reads scan the waiting entries, which stay few
+/// enough for that to take microseconds.
 pub(crate) const PENDING_ENTRIES_MOVED_AT: i64 = 256;
 
 /// Moves every entry of `audit_log_pending` into `audit_log` (and so into its indexes), each
-/// with its `seq` and id, in `seq` order. Run by a commit that finds enough of them waiting, on
-/// open, and before a reset or a snapshot works on `audit_log` alone.
+/// with its `seq` and id, in `seq` order. Run by a commit once enough have been appended since the
+/// last move (`Inner::appended`), on open, and before a reset or a snapshot works on `audit_log` alone.
 pub(crate) fn move_pending_entries(conn: &Connection) -> Result<(), StoreError> {
     const COLUMNS: &str = "seq, org, id, type, effective_at, resource_id, payload, actor_key_id, \
                            project_id, actor_user_id, actor_email, actor_email_folded";
@@ -217,14 +228,6 @@ pub(crate) fn move_pending_entries(conn: &Connection) -> Result<(), StoreError> 
     conn.prepare_cached("DELETE FROM audit_log_pending")?
         .execute([])?;
     Ok(())
-}
-
-/// Whether enough entries wait in `audit_log_pending` for this commit to move them.
-fn pending_entries_due(conn: &Connection) -> Result<bool, StoreError> {
-    let waiting: i64 = conn
-        .prepare_cached("SELECT count(*) FROM audit_log_pending")?
-        .query_row([], |r| r.get(0))?;
-    Ok(waiting >= PENDING_ENTRIES_MOVED_AT)
 }
 
 /// The store's cursor key, made on first open.
@@ -350,6 +353,7 @@ impl SqliteStore {
                     org_seqs: Mutex::default(),
                     queue: Arc::default(),
                     indexer,
+                    appended: AtomicI64::new(0),
                 }),
             }
             .with_committer()
@@ -450,6 +454,7 @@ impl SqliteStore {
                     org: seq,
                     now: clock.reading(now()),
                     clock,
+                    store: inner,
                     actor,
                     acting_user: None,
                     events: Vec::new(),
@@ -600,7 +605,7 @@ impl Inner {
                 }
             }
             let mut moved = false;
-            if pending_entries_due(&tx)? {
+            if self.appended.load(Ordering::Relaxed) >= PENDING_ENTRIES_MOVED_AT {
                 // In a savepoint of its own: if the move fails, the entries stay where reads
                 // find them, and the batch's changes still commit.
                 tx.execute_batch("SAVEPOINT move_entries")?;
@@ -616,8 +621,11 @@ impl Inner {
                 }
             }
             tx.commit()?;
-            if let (true, Some(indexer)) = (moved, &self.indexer) {
-                indexer.wake();
+            if moved {
+                self.appended.store(0, Ordering::Relaxed);
+                if let Some(indexer) = &self.indexer {
+                    indexer.wake();
+                }
             }
             Ok(())
         })();
