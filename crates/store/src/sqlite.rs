@@ -81,8 +81,6 @@ pub(crate) struct Change<'t> {
     pub now: i64,
     /// The organization's clock as stored when the change began (`now` is its reading).
     pub clock: OrgClock,
-    /// The store, whose committing thread runs the change.
-    store: &'t Inner,
     /// The admin key acting (the request's), which every event records.
     actor: Option<Actor>,
     /// Its owner as this change found it, once looked up ([`Change::acting_user`]).
@@ -168,13 +166,14 @@ pub(crate) fn org_seq(conn: &Connection, org: &OrgId) -> Result<i64, StoreError>
         .with_context(|| format!("organization {org} is not in the store"))?)
 }
 
-fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<(), StoreError> {
+/// Appends the change's events as audit log entries; how many it appended.
+fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<usize, StoreError> {
     if change.events.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let user = change.acting_user()?;
     let actor = ActorColumns::of(change.actor.as_ref(), user.as_ref());
-    let (org, at, events, store) = (change.org, change.now, &change.events, change.store);
+    let (org, at, events) = (change.org, change.now, &change.events);
     // Into the table without indexes (migration V11); `seq` continues the order of both tables,
     // and the entry keeps it when it is moved.
     let mut insert = tx.prepare_cached(
@@ -202,11 +201,7 @@ fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<(), St
             actor.email_folded
         ])?;
     }
-    store.appended.fetch_add(
-        i64::try_from(events.len()).unwrap_or(i64::MAX),
-        Ordering::Relaxed,
-    );
-    Ok(())
+    Ok(events.len())
 }
 
 /// How many entries this process appends to `audit_log_pending` before a commit moves them (with
@@ -216,8 +211,9 @@ fn append_events(tx: &Transaction<'_>, change: &mut Change<'_>) -> Result<(), St
 pub(crate) const PENDING_ENTRIES_MOVED_AT: i64 = 256;
 
 /// Moves every entry of `audit_log_pending` into `audit_log` (and so into its indexes), each
-/// with its `seq` and id, in `seq` order. Run by a commit once enough have been appended since the
-/// last move (`Inner::appended`), on open, and before a reset or a snapshot works on `audit_log` alone.
+/// with its `seq` and id, in `seq` order. Run by a commit once enough have been appended since
+/// the last move (`Inner::appended`), on open, and before a reset or a snapshot works on
+/// `audit_log` alone.
 pub(crate) fn move_pending_entries(conn: &Connection) -> Result<(), StoreError> {
     const COLUMNS: &str = "seq, org, id, type, effective_at, resource_id, payload, actor_key_id, \
                            project_id, actor_user_id, actor_email, actor_email_folded";
@@ -454,13 +450,16 @@ impl SqliteStore {
                     org: seq,
                     now: clock.reading(now()),
                     clock,
-                    store: inner,
                     actor,
                     acting_user: None,
                     events: Vec::new(),
                 };
                 let value = f(&mut change)?;
-                append_events(tx, &mut change)?;
+                let appended = append_events(tx, &mut change)?;
+                inner.appended.fetch_add(
+                    i64::try_from(appended).unwrap_or(i64::MAX),
+                    Ordering::Relaxed,
+                );
                 Ok(value)
             })();
             let succeeded = result.is_ok();

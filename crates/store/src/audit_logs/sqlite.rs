@@ -124,9 +124,9 @@ fn stored_page(
 
 /// Hands `take` the entries of one page (and the one after it, which says whether more
 /// follow) in reading order (upwards for a `before` page, to be turned round), each with its
-/// project's name. The page of `audit_log` and that of the
-/// entries not yet moved into it are merged, read in one transaction so that a move between
-/// the two reads can neither hide an entry nor show it twice.
+/// project's name. The page of `audit_log` and that of the entries not yet moved into it are
+/// merged, read in one transaction so that a move between the two reads can neither hide an
+/// entry nor show it twice.
 fn read_page(
     conn: &Connection,
     memo: &mut PageMemo,
